@@ -1,0 +1,91 @@
+//! mount(2) and remount through nix. A remount passes every per-mount flag the mount is to
+//! keep, because MS_REMOUNT replaces them (a bare `size=` remount would drop nosuid,nodev,noexec).
+
+use std::os::unix::fs::MetadataExt;
+
+use nix::mount::MsFlags;
+
+use crate::spec::MountFlags;
+use crate::spec::flags::Atime;
+
+fn ms_flags(f: MountFlags) -> MsFlags {
+    let mut ms = MsFlags::empty();
+    for (on, bit) in [
+        (f.read_only, MsFlags::MS_RDONLY),
+        (f.nosuid, MsFlags::MS_NOSUID),
+        (f.nodev, MsFlags::MS_NODEV),
+        (f.noexec, MsFlags::MS_NOEXEC),
+        (f.nodiratime, MsFlags::MS_NODIRATIME),
+    ] {
+        if on {
+            ms |= bit;
+        }
+    }
+    ms | match f.atime {
+        Atime::Relatime => MsFlags::MS_RELATIME,
+        Atime::Noatime => MsFlags::MS_NOATIME,
+        Atime::Strictatime => MsFlags::MS_STRICTATIME,
+    }
+}
+
+fn errno_text(e: nix::Error) -> String {
+    format!("{} ({e:?})", e.desc())
+}
+
+pub fn mount(
+    path: &str,
+    source: &[u8],
+    fstype: &str,
+    flags: MountFlags,
+    data: &str,
+) -> Result<(), String> {
+    nix::mount::mount(
+        Some(source),
+        path,
+        Some(fstype),
+        ms_flags(flags),
+        Some(data),
+    )
+    .map_err(errno_text)
+}
+
+/// Checks that `path` is still the mount that was observed, so a swapped path is never changed.
+pub fn check_dev(path: &str, dev: (u32, u32)) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let (major, minor) = (
+        nix::sys::stat::major(meta.dev()) as u32,
+        nix::sys::stat::minor(meta.dev()) as u32,
+    );
+    if (major, minor) != dev {
+        return Err(format!(
+            "{path} is now device {major}:{minor}, not the {}:{} that was observed; it changed while shmguard ran, nothing was done to it",
+            dev.0, dev.1
+        ));
+    }
+    Ok(())
+}
+
+pub fn remount(
+    path: &str,
+    dev: (u32, u32),
+    flags: MountFlags,
+    keep_super: &[String],
+    data: &str,
+) -> Result<(), String> {
+    check_dev(path, dev)?;
+    let mut ms = ms_flags(flags) | MsFlags::MS_REMOUNT;
+    if data.is_empty() {
+        // Per-mount flags only: leave the superblock (size, inodes, sync) alone.
+        ms |= MsFlags::MS_BIND;
+    } else {
+        for o in keep_super {
+            ms |= match o.as_str() {
+                "sync" => MsFlags::MS_SYNCHRONOUS,
+                "dirsync" => MsFlags::MS_DIRSYNC,
+                "lazytime" => MsFlags::MS_LAZYTIME,
+                _ => MsFlags::empty(),
+            };
+        }
+    }
+    nix::mount::mount(None::<&str>, path, None::<&str>, ms, Some(data)).map_err(errno_text)
+}

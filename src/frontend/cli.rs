@@ -1,0 +1,232 @@
+//! The human CLI: `shmguard apply ...` and `shmguard status [PATH...]`, flags mapped one to one
+//! onto Params; readable output, or the same JSON as the Ansible module with --json.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::{self, RunMode};
+use crate::frontend::text_diff;
+use crate::report::Report;
+use crate::spec::{FsType, Params, State};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shmguard",
+    version,
+    about = "Declare and enforce /dev/shm and /dev/mqueue: live mount, fstab entry and mqueue limits, in one idempotent run",
+    after_help = "As an Ansible module: shmguard ARGS_FILE (the binary-module protocol).\nWith no arguments: shmguard status /dev/shm /dev/mqueue (read-only)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make the live mount and fstab match the desired state (--check: only say what would change)
+    Apply(Box<ApplyArgs>),
+    /// Show the current state of mount points (read-only)
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Mount point to manage
+    #[arg(long, default_value = "/dev/shm")]
+    pub path: String,
+    /// tmpfs or mqueue (default: mqueue for /dev/mqueue, else tmpfs)
+    #[arg(long, value_parser = ["tmpfs", "mqueue"])]
+    pub fstype: Option<String>,
+    /// mounted, present (fstab only), ephemeral (live only) or absent (remove the fstab entry)
+    #[arg(long, value_parser = ["mounted", "present", "ephemeral", "absent"])]
+    pub state: Option<String>,
+    /// Octal mode of the mount root, e.g. 1777
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// tmpfs size: bytes, k/m/g/t suffix, N% of RAM, 0 = unlimited
+    #[arg(long, conflicts_with = "min_size")]
+    pub size: Option<String>,
+    /// Grow the tmpfs to at least this size, never shrink
+    #[arg(long)]
+    pub min_size: Option<String>,
+    /// tmpfs inode limit: count, k/m/g suffix, N% of RAM pages, 0 = unlimited
+    #[arg(long)]
+    pub nr_inodes: Option<String>,
+    /// Mount flag that must hold live and in fstab (repeat, or comma-separate): nodev, nosuid, noexec, ...
+    #[arg(long = "option", short = 'o', value_delimiter = ',')]
+    pub options: Vec<String>,
+    /// mqueue: /proc/sys/fs/mqueue/queues_max
+    #[arg(long)]
+    pub queues_max: Option<i64>,
+    /// mqueue: /proc/sys/fs/mqueue/msg_max
+    #[arg(long)]
+    pub msg_max: Option<i64>,
+    /// mqueue: /proc/sys/fs/mqueue/msgsize_max
+    #[arg(long)]
+    pub msgsize_max: Option<i64>,
+    /// fstab file to manage
+    #[arg(long)]
+    pub fstab_path: Option<String>,
+    /// sysctl.d file for the mqueue limits
+    #[arg(long)]
+    pub sysctl_path: Option<String>,
+    /// Keep a timestamped copy of a file before changing it
+    #[arg(long)]
+    pub backup: bool,
+    /// Change nothing; report what a real run would do
+    #[arg(long)]
+    pub check: bool,
+    /// Show the live state and changed files before and after
+    #[arg(long)]
+    pub diff: bool,
+    /// Print the result as JSON (the Ansible module's result)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Mount points (default: /dev/shm /dev/mqueue)
+    pub paths: Vec<String>,
+    /// fstab file to read
+    #[arg(long)]
+    pub fstab_path: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ApplyArgs {
+    fn params(&self) -> Result<Params, String> {
+        Ok(Params {
+            path: Some(self.path.clone()),
+            fstype: self.fstype.as_deref().map(FsType::parse).transpose()?,
+            state: self.state.as_deref().map(State::parse).transpose()?,
+            mode: self.mode.clone(),
+            size: self.size.clone(),
+            min_size: self.min_size.clone(),
+            nr_inodes: self.nr_inodes.clone(),
+            options: self
+                .options
+                .iter()
+                .map(|o| o.trim().to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            queues_max: self.queues_max,
+            msg_max: self.msg_max,
+            msgsize_max: self.msgsize_max,
+            sysctl_path: self.sysctl_path.clone(),
+            fstab_path: self.fstab_path.clone(),
+            backup: self.backup,
+        })
+    }
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Apply(a) => apply(&a),
+        Command::Status(s) => status(&s),
+    }
+}
+
+fn apply(a: &ApplyArgs) -> i32 {
+    let report = match a.params() {
+        Ok(p) => engine::run(
+            &p,
+            RunMode {
+                check: a.check,
+                diff: a.diff,
+            },
+        ),
+        Err(msg) => Report {
+            failed: true,
+            msg,
+            path: a.path.clone(),
+            ..Report::default()
+        },
+    };
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", render(&report));
+    }
+    i32::from(report.failed)
+}
+
+/// The readable form of a report.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let n = r.actions.len();
+    if r.failed {
+        out += &format!("error: {}\n", r.msg);
+    } else if n == 0 {
+        out += &format!("{}\n", r.msg);
+    } else {
+        let verb = if r.check_mode { "would make" } else { "made" };
+        out += &format!(
+            "{}: {verb} {n} change{}\n",
+            r.path,
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    let mark = if r.check_mode { "would" } else { "done" };
+    for a in &r.actions {
+        out += &format!("  {mark}: {a}\n");
+    }
+    for item in r.diff.iter().flatten() {
+        out += &text_diff::unified(&item.before_header, &item.before, &item.after);
+    }
+    for w in &r.warnings {
+        out += &format!("warning: {w}\n");
+    }
+    out
+}
+
+fn status(s: &StatusArgs) -> i32 {
+    let paths = if s.paths.is_empty() {
+        vec!["/dev/shm".to_string(), "/dev/mqueue".to_string()]
+    } else {
+        s.paths.clone()
+    };
+    let mut views = Vec::new();
+    let mut code = 0;
+    for path in &paths {
+        let params = Params {
+            path: Some(path.clone()),
+            fstab_path: s.fstab_path.clone(),
+            ..Params::default()
+        };
+        match engine::status(&params) {
+            Ok(v) => views.push((path.clone(), v)),
+            Err(e) => {
+                eprintln!("shmguard: {path}: {e}");
+                code = 1;
+            }
+        }
+    }
+    if s.json {
+        let map: serde_json::Map<String, serde_json::Value> = views
+            .into_iter()
+            .map(|(p, v)| (p, serde_json::to_value(v).unwrap_or_default()))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&map).unwrap_or_default());
+    } else {
+        for (path, v) in views {
+            println!("{path}");
+            for line in v.live_text().lines() {
+                println!("  {line}");
+            }
+            match &v.fstab {
+                Some(f) => println!("  fstab: line {}: {}", f.line, f.text),
+                None => println!("  fstab: no entry"),
+            }
+            for (k, val) in v.sysctl.iter().flatten() {
+                println!("  persisted fs.mqueue.{k}: {val}");
+            }
+        }
+    }
+    code
+}

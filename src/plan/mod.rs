@@ -1,0 +1,99 @@
+//! plan(&Desired, &Observed) -> Plan: the steps that bring the system to the desired state,
+//! each with a readable summary, and the state expected once they are done. Validates every
+//! step before any is taken. Pure: no I/O, clock or environment.
+
+mod fstab_entry;
+mod live;
+mod plan_error;
+mod sysctl;
+
+use std::path::PathBuf;
+
+use crate::observe::Observed;
+use crate::spec::{Desired, FsType, MountFlags};
+
+pub use plan_error::PlanError;
+
+/// One change to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// mkdir -p the mount point
+    CreateDir { path: String },
+    /// mount(2) a new filesystem
+    Mount {
+        path: String,
+        source: Vec<u8>,
+        fstype: FsType,
+        flags: MountFlags,
+        /// filesystem options (`size=4G,nr_inodes=1024,mode=1777`)
+        data: String,
+    },
+    /// mount(2) with MS_REMOUNT, passing every per-mount flag the mount keeps
+    Remount {
+        path: String,
+        /// the mount's st_dev, checked before changing it
+        dev: (u32, u32),
+        flags: MountFlags,
+        /// superblock flags to keep (`sync`, `dirsync`, `lazytime`)
+        keep_super: Vec<String>,
+        /// filesystem options to change; empty: per-mount flags only (MS_BIND)
+        data: String,
+    },
+    /// fchmod the mount root, opened without following links
+    Chmod {
+        path: String,
+        dev: Option<(u32, u32)>,
+        mode: u32,
+    },
+    /// write /proc/sys/fs/mqueue/NAME
+    SetMqueueLimit { name: String, value: u64 },
+    /// replace a file atomically, provided it still holds `before`
+    WriteFile {
+        param: &'static str,
+        path: PathBuf,
+        before: Option<Vec<u8>>,
+        after: Vec<u8>,
+        backup: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub action: Action,
+    /// one line for people: what changes, from what to what
+    pub summary: String,
+}
+
+/// What to do, and what the system will look like afterwards. Empty when nothing is to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    pub warnings: Vec<String>,
+    /// the observed state with every step applied
+    pub expected: Observed,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, PlanError> {
+    let mut plan = Plan {
+        steps: Vec::new(),
+        warnings: desired.warnings.clone(),
+        expected: observed.clone(),
+    };
+    if desired.state.live() {
+        live::plan(desired, &mut plan)?;
+    }
+    fstab_entry::plan(desired, &mut plan)?;
+    if desired.fstype == FsType::Mqueue {
+        sysctl::plan(desired, &mut plan)?;
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,79 @@
+//! PlanError: a request that cannot be carried out on this system as it is. Found before
+//! anything changes; each message names the parameter, the value and what would be accepted.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    PathIsSymlink {
+        path: String,
+    },
+    PathNotDirectory {
+        path: String,
+    },
+    WrongFstype {
+        path: String,
+        found: String,
+        wanted: &'static str,
+    },
+    BelowUsage {
+        param: &'static str,
+        value: String,
+        used: String,
+    },
+    CannotLimit {
+        param: &'static str,
+        value: String,
+        path: String,
+    },
+    FileIsSymlink {
+        param: &'static str,
+        path: String,
+    },
+    NoMqueueSysctl {
+        param: &'static str,
+    },
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::PathIsSymlink { path } => write!(
+                f,
+                "path: {path} is a symbolic link; give the real mount point (the link's target), so that nothing is changed through a link"
+            ),
+            PlanError::PathNotDirectory { path } => {
+                write!(
+                    f,
+                    "path: {path} exists but is not a directory; a mount point must be a directory"
+                )
+            }
+            PlanError::WrongFstype {
+                path,
+                found,
+                wanted,
+            } => write!(
+                f,
+                "path: {path} is mounted as {found}, not {wanted}; shmguard changes only tmpfs and mqueue mounts and left it untouched (set fstype to match, or choose another path)"
+            ),
+            PlanError::BelowUsage { param, value, used } => write!(
+                f,
+                "{param}: {value:?} is below what is in use ({used}); the kernel refuses to shrink a tmpfs under its contents. Accepted: a value of at least {used}, or free space first"
+            ),
+            PlanError::CannotLimit { param, value, path } => write!(
+                f,
+                "{param}: {value:?} cannot be set on {path} because it is mounted unlimited ({param}=0) and the kernel cannot retroactively limit it; accepted here: 0 (unlimited), or unmount and mount it again"
+            ),
+            PlanError::FileIsSymlink { param, path } => write!(
+                f,
+                "{param}: {path} is a symbolic link; replacing it atomically would replace the link, not its target. Point {param} at the real file"
+            ),
+            PlanError::NoMqueueSysctl { param } => write!(
+                f,
+                "{param}: this kernel has no /proc/sys/fs/mqueue/{param} (POSIX message queues not built in?); leave {param} unset"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}

@@ -1,0 +1,316 @@
+//! Planner tests: Observed values built from fixture mountinfo and fstab files, no system.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::*;
+use crate::observe::mountinfo;
+use crate::observe::{FileState, Fstab, LiveMount, PathKind, Usage, live};
+use crate::spec::{Host, Params};
+
+const HOST: Host = Host {
+    page_size: 4096,
+    total_ram_pages: 6_170_914,
+};
+
+fn fixture(p: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/{p}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn desired(v: serde_json::Value) -> Desired {
+    let p: Params = serde_json::from_value(v).unwrap();
+    Desired::from_params(&p).unwrap()
+}
+
+fn live_from(mountinfo_fixture: &str, path: &str, mode: u32) -> LiveMount {
+    let (entries, _) = mountinfo::parse(&fixture(mountinfo_fixture));
+    let e = mountinfo::find(&entries, path.as_bytes()).unwrap();
+    live::from_entry(e, mode, Usage::default(), &HOST)
+}
+
+fn observed(live: Option<LiveMount>, fstab: &[u8]) -> Observed {
+    Observed {
+        host: HOST,
+        path_kind: PathKind::Directory,
+        live,
+        fstab: FileState {
+            path: PathBuf::from("/etc/fstab"),
+            bytes: Some(fstab.to_vec()),
+            is_symlink: false,
+            doc: Fstab::parse(fstab),
+        },
+        sysctl: None,
+        mqueue_limits: BTreeMap::new(),
+    }
+}
+
+fn summaries(p: &Plan) -> Vec<String> {
+    p.steps.iter().map(|s| s.summary.clone()).collect()
+}
+
+fn fstab_after(p: &Plan) -> String {
+    String::from_utf8(p.expected.fstab.bytes.clone().unwrap()).unwrap()
+}
+
+#[test]
+fn docker_64m_dev_shm_is_grown_hardened_and_persisted() {
+    let o = observed(
+        Some(live_from(
+            "mountinfo/docker-container.mountinfo",
+            "/dev/shm",
+            0o1777,
+        )),
+        &fixture("fstab/minimal-container.fstab"),
+    );
+    let d =
+        desired(json!({"mode": "1777", "size": "4G", "options": ["nodev", "nosuid", "noexec"]}));
+    let p = plan(&d, &o).unwrap();
+    assert_eq!(summaries(&p)[0], "remount /dev/shm: size 64M -> 4G");
+    assert_eq!(
+        fstab_after(&p),
+        "proc /proc proc defaults 0 0\ntmpfs /dev/shm tmpfs nodev,nosuid,noexec,size=4G 0 0\n"
+    );
+    assert_eq!(p.steps.len(), 2);
+}
+
+#[test]
+fn systemd_dev_shm_default_size_equals_fifty_percent_and_1777() {
+    let o = observed(
+        Some(live_from(
+            "mountinfo/systemd-host.mountinfo",
+            "/dev/shm",
+            0o1777,
+        )),
+        b"tmpfs /dev/shm tmpfs nosuid,nodev 0 0\n",
+    );
+    let d = desired(json!({"mode": "01777", "size": "50%", "options": ["nodev", "nosuid"]}));
+    let p = plan(&d, &o).unwrap();
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+}
+
+#[test]
+fn equivalent_size_spellings_in_fstab_are_not_rewritten() {
+    let mut live = live_from("mountinfo/docker-container.mountinfo", "/dev/shm", 0o1777);
+    live.size_pages = Some(1 << 20);
+    let o = observed(
+        Some(live),
+        b"shm /dev/shm tmpfs size=4194304k,nodev,nosuid,noexec 0 0\n",
+    );
+    let p = plan(
+        &desired(json!({"size": "4G", "options": "nodev,nosuid,noexec"})),
+        &o,
+    )
+    .unwrap();
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+}
+
+#[test]
+fn cis_fstab_line_keeps_its_spacing_and_gets_size_and_mode() {
+    let fstab = fixture("fstab/cis-hardened.fstab");
+    let o = observed(
+        Some(live_from(
+            "mountinfo/systemd-host.mountinfo",
+            "/dev/shm",
+            0o755,
+        )),
+        &fstab,
+    );
+    let d =
+        desired(json!({"mode": "1777", "size": "2g", "options": ["nodev", "nosuid", "noexec"]}));
+    let p = plan(&d, &o).unwrap();
+    let s = summaries(&p);
+    assert_eq!(s[0], "remount /dev/shm: size 11.8G -> 2G, add noexec");
+    assert_eq!(s[1], "chmod /dev/shm 0755 -> 1777");
+    let after = fstab_after(&p);
+    let before = String::from_utf8(fstab).unwrap();
+    assert_eq!(
+        after,
+        before.replace(
+            "tmpfs defaults,nodev,nosuid,noexec    0 0",
+            "tmpfs defaults,nodev,nosuid,noexec,size=2g    0 0"
+        )
+    );
+}
+
+#[test]
+fn remount_keeps_flags_it_was_not_asked_to_change() {
+    let o = observed(
+        Some(live_from(
+            "mountinfo/systemd-host.mountinfo",
+            "/dev/shm",
+            0o1777,
+        )),
+        b"",
+    );
+    let p = plan(&desired(json!({"size": "1G", "state": "ephemeral"})), &o).unwrap();
+    match &p.steps[0].action {
+        Action::Remount { flags, data, .. } => {
+            assert!(flags.nosuid && flags.nodev && !flags.noexec);
+            assert_eq!(data, "size=1G");
+        }
+        a => panic!("{a:?}"),
+    }
+}
+
+#[test]
+fn flag_only_change_remounts_without_touching_the_superblock() {
+    let o = observed(
+        Some(live_from(
+            "mountinfo/systemd-host.mountinfo",
+            "/dev/shm",
+            0o1777,
+        )),
+        b"",
+    );
+    let p = plan(
+        &desired(json!({"options": ["noexec"], "state": "ephemeral"})),
+        &o,
+    )
+    .unwrap();
+    assert!(matches!(&p.steps[0].action, Action::Remount { data, .. } if data.is_empty()));
+}
+
+#[test]
+fn exec_in_fstab_is_replaced_not_contradicted() {
+    let o = observed(
+        None,
+        b"tmpfs /dev/shm tmpfs rw,exec,inode64,x-systemd.after=foo 0 0 # mine\n",
+    );
+    let p = plan(
+        &desired(json!({"options": ["noexec"], "state": "present"})),
+        &o,
+    )
+    .unwrap();
+    assert_eq!(
+        fstab_after(&p),
+        "tmpfs /dev/shm tmpfs rw,inode64,x-systemd.after=foo,noexec 0 0 # mine\n"
+    );
+}
+
+#[test]
+fn duplicates_fix_the_first_and_warn() {
+    let o = observed(
+        None,
+        b"tmpfs /dev/shm tmpfs defaults 0 0\nnone /dev/shm tmpfs defaults 0 0\n",
+    );
+    let p = plan(
+        &desired(json!({"options": ["nodev"], "state": "present"})),
+        &o,
+    )
+    .unwrap();
+    assert_eq!(
+        fstab_after(&p),
+        "tmpfs /dev/shm tmpfs defaults,nodev 0 0\nnone /dev/shm tmpfs defaults 0 0\n"
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("1 more entries") && w.contains("line 2")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn absent_removes_every_entry_and_never_unmounts() {
+    let o = observed(Some(live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", 0o1777)), b"# c\ntmpfs /dev/shm tmpfs defaults 0 0\nx /y ext4 defaults 0 0\nnone /dev/shm/ tmpfs defaults 0 0\n");
+    let p = plan(&desired(json!({"state": "absent"})), &o).unwrap();
+    assert_eq!(fstab_after(&p), "# c\nx /y ext4 defaults 0 0\n");
+    assert_eq!(p.steps.len(), 1);
+}
+
+#[test]
+fn not_mounted_path_is_created_and_mounted() {
+    let mut o = observed(None, b"");
+    o.path_kind = PathKind::Missing;
+    let p = plan(&desired(json!({"path": "/mnt/x", "size": "64m", "mode": "0755", "options": ["nodev"], "state": "ephemeral"})), &o).unwrap();
+    assert_eq!(
+        summaries(&p),
+        [
+            "create directory /mnt/x",
+            "mount tmpfs on /mnt/x (rw,nodev,relatime,size=64m,mode=755)"
+        ]
+    );
+}
+
+#[test]
+fn shrinking_below_usage_is_refused_before_anything() {
+    let mut live = live_from("mountinfo/docker-container.mountinfo", "/dev/shm", 0o1777);
+    live.usage.used_pages = 10_000;
+    let e = plan(&desired(json!({"size": "1m"})), &observed(Some(live), b"")).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("size: \"1m\" is below what is in use (39.1M)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unlimited_tmpfs_cannot_be_limited() {
+    let mut live = live_from("mountinfo/docker-container.mountinfo", "/dev/shm", 0o1777);
+    live.size_pages = Some(0);
+    let e = plan(&desired(json!({"size": "1G"})), &observed(Some(live), b"")).unwrap_err();
+    assert!(e.to_string().contains("cannot retroactively limit"), "{e}");
+}
+
+#[test]
+fn min_size_grows_but_never_shrinks() {
+    let live = live_from("mountinfo/docker-container.mountinfo", "/dev/shm", 0o1777);
+    let p = plan(
+        &desired(json!({"min_size": "32m", "state": "ephemeral"})),
+        &observed(Some(live.clone()), b""),
+    )
+    .unwrap();
+    assert!(p.is_empty());
+    let p = plan(
+        &desired(json!({"min_size": "1g", "state": "ephemeral"})),
+        &observed(Some(live), b""),
+    )
+    .unwrap();
+    assert_eq!(summaries(&p), ["remount /dev/shm: size 64M -> 1G"]);
+}
+
+#[test]
+fn a_different_filesystem_at_the_path_is_left_alone() {
+    let live = live_from("mountinfo/systemd-host.mountinfo", "/dev/mqueue", 0o1777);
+    let e = plan(
+        &desired(json!({"path": "/dev/mqueue", "fstype": "tmpfs"})),
+        &observed(Some(live), b""),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("is mounted as mqueue, not tmpfs"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_symlinked_path_is_refused() {
+    let mut o = observed(None, b"");
+    o.path_kind = PathKind::Symlink;
+    assert!(matches!(
+        plan(&desired(json!({})), &o),
+        Err(PlanError::PathIsSymlink { .. })
+    ));
+}
+
+#[test]
+fn expected_state_replans_to_nothing() {
+    let o = observed(
+        Some(live_from(
+            "mountinfo/docker-container.mountinfo",
+            "/dev/shm",
+            0o755,
+        )),
+        &fixture("fstab/debian12.fstab"),
+    );
+    let d = desired(
+        json!({"mode": "1777", "size": "1G", "nr_inodes": "10k", "options": ["nodev", "nosuid", "noexec", "noatime"]}),
+    );
+    let p = plan(&d, &o).unwrap();
+    assert!(!p.is_empty());
+    let again = plan(&d, &p.expected).unwrap();
+    assert!(again.is_empty(), "{:?}", summaries(&again));
+}

@@ -1,0 +1,208 @@
+//! Report: the result every front end translates — changed, failed, msg, before/after state,
+//! one line per action, the diff and the warnings. Built from values; pure: no I/O.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::observe::Observed;
+use crate::spec::{Desired, HumanBytes};
+
+/// The result of one shmguard run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    /// Whether something was changed (or, in check mode, would be).
+    pub changed: bool,
+    /// Whether the run failed; nothing is changed when a parameter or the plan is refused.
+    pub failed: bool,
+    /// One readable sentence.
+    pub msg: String,
+    /// The managed mount point.
+    pub path: String,
+    /// Check mode: nothing was changed, actions and after say what would be done.
+    pub check_mode: bool,
+    /// The state found before the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<StateView>,
+    /// The state after the run (in check mode: the state a real run would leave).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<StateView>,
+    /// One line per change, done or (in check mode) to be done.
+    pub actions: Vec<String>,
+    /// Under diff mode: the live state and each changed file, before and after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<Vec<DiffItem>>,
+    pub warnings: Vec<String>,
+    /// The copy of fstab (or of the sysctl file) kept when backup is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_file: Option<String>,
+}
+
+/// The state of one mount point: live mount, fstab entry, mqueue limits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StateView {
+    pub mounted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fstype: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Real mode of the mount root (stat), four octal digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// tmpfs size limit (0: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<SizeView>,
+    /// tmpfs inode limit (0: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nr_inodes: Option<u64>,
+    /// Per-mount flags of the live mount.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// The first fstab entry for the mount point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fstab: Option<FstabView>,
+    /// Live /proc/sys/fs/mqueue limits (mqueue only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mqueue: Option<BTreeMap<String, u64>>,
+    /// mqueue limits persisted in sysctl_path (mqueue only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sysctl: Option<BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SizeView {
+    pub bytes: u64,
+    /// e.g. 4G, 64M, unlimited
+    pub human: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FstabView {
+    /// 1-based line number
+    pub line: usize,
+    pub spec: String,
+    pub vfstype: String,
+    pub options: String,
+    /// the whole line as in the file
+    pub text: String,
+}
+
+/// One before/after pair in Ansible's diff format.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DiffItem {
+    pub before_header: String,
+    pub after_header: String,
+    pub before: String,
+    pub after: String,
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+impl StateView {
+    pub fn of(o: &Observed, d: &Desired) -> StateView {
+        let mut v = StateView::default();
+        if let Some(live) = &o.live {
+            v.mounted = true;
+            v.fstype = Some(live.fstype.clone());
+            v.source = Some(lossy(&live.source));
+            v.mode = Some(format!("{:04o}", live.mode));
+            v.size = live.size_pages.map(|p| {
+                let bytes = p * o.host.page_size;
+                SizeView {
+                    bytes,
+                    human: HumanBytes(bytes).to_string(),
+                }
+            });
+            v.nr_inodes = live.nr_inodes;
+            v.options = live.flags.words();
+        }
+        v.fstab = o
+            .fstab
+            .doc
+            .entries_at(d.path.as_bytes())
+            .first()
+            .and_then(|i| o.fstab.doc.entry(*i))
+            .map(|e| FstabView {
+                line: e.line,
+                spec: lossy(&e.spec),
+                vfstype: e.vfstype,
+                options: e.options.join(","),
+                text: lossy(&e.text),
+            });
+        if let Some(sysctl) = &o.sysctl {
+            v.mqueue = Some(o.mqueue_limits.clone());
+            let persisted = crate::observe::MQUEUE_LIMITS
+                .iter()
+                .filter_map(|n| {
+                    let (_, val) = sysctl.doc.find(&format!("fs.mqueue.{n}"))?;
+                    Some((n.to_string(), val.parse().ok()?))
+                })
+                .collect();
+            v.sysctl = Some(persisted);
+        }
+        v
+    }
+
+    /// The live part as lines of text, for diffs and the human CLI.
+    pub fn live_text(&self) -> String {
+        if !self.mounted {
+            return "mounted: no\n".to_string();
+        }
+        let mut s = format!(
+            "mounted: yes\nfstype: {}\n",
+            self.fstype.as_deref().unwrap_or("?")
+        );
+        if let Some(m) = &self.mode {
+            s += &format!("mode: {m}\n");
+        }
+        if let Some(size) = &self.size {
+            s += &format!("size: {}\n", size.human);
+        }
+        if let Some(n) = self.nr_inodes {
+            s += &format!(
+                "nr_inodes: {}\n",
+                if n == 0 {
+                    "unlimited".to_string()
+                } else {
+                    n.to_string()
+                }
+            );
+        }
+        s += &format!("options: {}\n", self.options.join(","));
+        for (k, v) in self.mqueue.iter().flatten() {
+            s += &format!("fs.mqueue.{k}: {v}\n");
+        }
+        s
+    }
+}
+
+/// The diff: the live state, then each file whose bytes differ.
+pub fn diff(path: &str, before: &Observed, after: &Observed, d: &Desired) -> Vec<DiffItem> {
+    let (b, a) = (StateView::of(before, d), StateView::of(after, d));
+    let header = format!("{path} (live)");
+    let mut items = vec![DiffItem {
+        before_header: header.clone(),
+        after_header: header,
+        before: b.live_text(),
+        after: a.live_text(),
+    }];
+    let mut file = |p: &std::path::Path, old: &Option<Vec<u8>>, new: &Option<Vec<u8>>| {
+        if old != new {
+            let h = p.display().to_string();
+            items.push(DiffItem {
+                before_header: h.clone(),
+                after_header: h,
+                before: lossy(old.as_deref().unwrap_or_default()),
+                after: lossy(new.as_deref().unwrap_or_default()),
+            });
+        }
+    };
+    file(&before.fstab.path, &before.fstab.bytes, &after.fstab.bytes);
+    if let (Some(s0), Some(s1)) = (&before.sysctl, &after.sysctl) {
+        file(&s0.path, &s0.bytes, &s1.bytes);
+    }
+    items
+}

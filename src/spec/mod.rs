@@ -1,0 +1,16 @@
+//! The desired state: the parameter table (`params`), its checked form (`desired`), and the
+//! value types it is made of. Pure: no I/O.
+
+pub mod desired;
+pub mod flags;
+pub mod mode;
+pub mod param_error;
+pub mod params;
+pub mod size;
+
+pub use desired::{Desired, MqueueLimits, SizeTarget};
+pub use flags::{Flag, MountFlags};
+pub use mode::Mode;
+pub use param_error::ParamError;
+pub use params::{FsType, Params, State};
+pub use size::{Host, HumanBytes, Quantity};

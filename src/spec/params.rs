@@ -1,0 +1,352 @@
+//! Params: the parameter table every front end shares (Ansible args, Salt kwargs, CLI flags).
+//! Its doc comments and schema attributes are the single source for the JSON Schema, the
+//! Ansible sidecar doc and the README table (`crate::docs` renders them; a test checks they
+//! are fresh). Values are read as leniently as Ansible reads them. Pure: no I/O.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Parameters of one shmguard target.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[schemars(title = "shmguard parameters")]
+pub struct Params {
+    /// Mount point to manage. Must be absolute.
+    #[serde(default, alias = "name", skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "/dev/shm", "x-aliases" = ["name"]))]
+    pub path: Option<String>,
+
+    /// Filesystem type. Defaults to mqueue for /dev/mqueue and tmpfs for any other path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fstype: Option<FsType>,
+
+    /// mounted: the live mount and the fstab entry; present: the fstab entry only; ephemeral:
+    /// the live mount only; absent: remove the fstab entry (never unmounts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "mounted"))]
+    pub state: Option<State>,
+
+    /// Octal mode of the mount root, as a quoted string ("1777" or "01777"). Set live with
+    /// chmod (the kernel ignores mode= on remount) and as mode= in fstab (tmpfs only).
+    /// Unmanaged when omitted.
+    #[serde(
+        default,
+        deserialize_with = "lenient::mode",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mode: Option<String>,
+
+    /// tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM,
+    /// or 0 for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
+    #[serde(
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<StringOrInt>")]
+    pub size: Option<String>,
+
+    /// tmpfs minimum size, same syntax as size: grow to it when smaller, never shrink.
+    /// Mutually exclusive with size.
+    #[serde(
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<StringOrInt>")]
+    pub min_size: Option<String>,
+
+    /// tmpfs inode limit: a count with an optional k/m/g suffix, N% of RAM pages (the kernel
+    /// default is 50%), or 0 for unlimited. Unmanaged when omitted.
+    #[serde(
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<StringOrInt>")]
+    pub nr_inodes: Option<String>,
+
+    /// Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
+    /// relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime.
+    /// A comma-separated string is accepted too.
+    #[serde(
+        default,
+        deserialize_with = "lenient::list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(extend("default" = []))]
+    pub options: Vec<String>,
+
+    /// mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted
+    /// in sysctl_path.
+    #[serde(
+        default,
+        deserialize_with = "lenient::int",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub queues_max: Option<i64>,
+
+    /// mqueue only: /proc/sys/fs/mqueue/msg_max (1 to 65536), set live and persisted in
+    /// sysctl_path.
+    #[serde(
+        default,
+        deserialize_with = "lenient::int",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub msg_max: Option<i64>,
+
+    /// mqueue only: /proc/sys/fs/mqueue/msgsize_max (128 to 16777216), set live and persisted
+    /// in sysctl_path.
+    #[serde(
+        default,
+        deserialize_with = "lenient::int",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub msgsize_max: Option<i64>,
+
+    /// sysctl.d file that persists the mqueue limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "/etc/sysctl.d/90-shmguard-mqueue.conf"))]
+    pub sysctl_path: Option<String>,
+
+    /// fstab file to manage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "/etc/fstab"))]
+    pub fstab_path: Option<String>,
+
+    /// Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
+    /// returned as backup_file.
+    #[serde(
+        default,
+        deserialize_with = "lenient::bool",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    #[schemars(extend("default" = false))]
+    pub backup: bool,
+}
+
+/// Every parameter name with its aliases, in table order. A test checks it against the schema.
+pub const NAMES: &[(&str, &[&str])] = &[
+    ("path", &["name"]),
+    ("fstype", &[]),
+    ("state", &[]),
+    ("mode", &[]),
+    ("size", &[]),
+    ("min_size", &[]),
+    ("nr_inodes", &[]),
+    ("options", &[]),
+    ("queues_max", &[]),
+    ("msg_max", &[]),
+    ("msgsize_max", &[]),
+    ("sysctl_path", &[]),
+    ("fstab_path", &[]),
+    ("backup", &[]),
+];
+
+pub const DEFAULT_PATH: &str = "/dev/shm";
+pub const DEFAULT_FSTAB: &str = "/etc/fstab";
+pub const DEFAULT_SYSCTL: &str = "/etc/sysctl.d/90-shmguard-mqueue.conf";
+
+/// Schema-only stand-in for values that may be written as a string or a number.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum StringOrInt {
+    String(String),
+    Int(u64),
+}
+
+/// A closed set of words with Ansible's wording for a value outside it.
+macro_rules! choice_enum {
+    ($name:ident, $param:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const WORDS: &'static [&'static str] = &[$($word),+];
+
+            pub fn word(self) -> &'static str {
+                match self { $($name::$variant => $word),+ }
+            }
+
+            pub fn parse(text: &str) -> Result<Self, String> {
+                match text {
+                    $($word => Ok($name::$variant),)+
+                    other => {
+                        let mut words = Self::WORDS.to_vec();
+                        words.sort_unstable();
+                        Err(format!("value of {} must be one of: {}, got: {}", $param, words.join(", "), other))
+                    }
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v = serde_json::Value::deserialize(d)?;
+                let text = match &v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                $name::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+choice_enum!(State, "state", {
+    Mounted => "mounted",
+    Present => "present",
+    Ephemeral => "ephemeral",
+    Absent => "absent",
+});
+
+choice_enum!(FsType, "fstype", {
+    Tmpfs => "tmpfs",
+    Mqueue => "mqueue",
+});
+
+impl State {
+    /// Whether this state manages the live mount.
+    pub fn live(self) -> bool {
+        matches!(self, State::Mounted | State::Ephemeral)
+    }
+
+    /// Whether this state wants an fstab entry.
+    pub fn persistent(self) -> bool {
+        matches!(self, State::Mounted | State::Present)
+    }
+}
+
+/// Ansible-style conversions: what AnsibleModule accepts for str, int, bool and list.
+mod lenient {
+    use serde::{Deserialize, Deserializer, de::Error};
+    use serde_json::Value;
+
+    fn type_error<E: Error>(name: &str, v: &Value, want: &str) -> E {
+        E::custom(format!("{name}: {v} is not accepted; expected {want}"))
+    }
+
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s)),
+            Value::Number(n) if n.is_u64() => Ok(Some(n.to_string())),
+            other => Err(type_error(
+                "value",
+                &other,
+                "a string such as \"4G\" or a whole number of bytes",
+            )),
+        }
+    }
+
+    /// Mode must be a string: YAML reads an unquoted 01777 as the decimal 1023 and 1777 as a
+    /// decimal that is not the octal mode, so a number is refused rather than guessed.
+    pub fn mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s)),
+            other => Err(D::Error::custom(format!(
+                "mode: {other} is not accepted; expected an octal mode as a quoted string, e.g. \"1777\" (an unquoted YAML number is read as decimal or octal depending on its leading zero)"
+            ))),
+        }
+    }
+
+    pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::Number(n) if n.is_i64() => Ok(n.as_i64()),
+            Value::String(s) if s.trim().parse::<i64>().is_ok() => Ok(s.trim().parse().ok()),
+            other => Err(type_error("value", &other, "a whole number")),
+        }
+    }
+
+    pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        let v = Value::deserialize(d)?;
+        let word = match &v {
+            Value::Null => return Ok(false),
+            Value::Bool(b) => return Ok(*b),
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.to_ascii_lowercase(),
+            _ => String::new(),
+        };
+        match word.as_str() {
+            "yes" | "on" | "1" | "true" | "y" | "t" => Ok(true),
+            "no" | "off" | "0" | "false" | "n" | "f" => Ok(false),
+            _ => Err(D::Error::custom(format!(
+                "The value {v} is not a valid boolean. Valid booleans include: 'yes', 'on', '1', 'true', 'no', 'off', '0', 'false'"
+            ))),
+        }
+    }
+
+    pub fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(Vec::new()),
+            Value::String(s) => Ok(s
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()),
+            Value::Array(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Value::String(s) => Ok(s.trim().to_string()),
+                    other => Err(type_error("options", &other, "a list of flag names")),
+                })
+                .collect(),
+            other => Err(type_error("options", &other, "a list of flag names")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: serde_json::Value) -> Result<Params, String> {
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn name_is_an_alias_of_path() {
+        assert_eq!(
+            parse(json!({"name": "/x"})).unwrap().path.as_deref(),
+            Some("/x")
+        );
+    }
+
+    #[test]
+    fn values_are_read_like_ansible_reads_them() {
+        let p = parse(
+            json!({"backup": "yes", "queues_max": "512", "options": "nodev, nosuid", "size": 4096}),
+        )
+        .unwrap();
+        assert!(p.backup);
+        assert_eq!(p.queues_max, Some(512));
+        assert_eq!(p.options, vec!["nodev", "nosuid"]);
+        assert_eq!(p.size.as_deref(), Some("4096"));
+    }
+
+    #[test]
+    fn a_bad_choice_uses_ansibles_wording() {
+        let e = parse(json!({"state": "bogus"})).unwrap_err();
+        assert_eq!(
+            e,
+            "value of state must be one of: absent, ephemeral, mounted, present, got: bogus"
+        );
+    }
+
+    #[test]
+    fn an_unquoted_mode_is_refused_with_the_reason() {
+        let e = parse(json!({"mode": 1777})).unwrap_err();
+        assert!(e.contains("quoted string"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_boolean_is_refused() {
+        let e = parse(json!({"backup": "maybe"})).unwrap_err();
+        assert!(e.contains("not a valid boolean"), "{e}");
+    }
+}
