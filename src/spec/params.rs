@@ -30,7 +30,7 @@ pub struct Params {
     /// Unmanaged when omitted.
     #[serde(
         default,
-        deserialize_with = "lenient::mode",
+        deserialize_with = "de_mode",
         skip_serializing_if = "Option::is_none"
     )]
     pub mode: Option<String>,
@@ -39,7 +39,7 @@ pub struct Params {
     /// or 0 for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
     #[serde(
         default,
-        deserialize_with = "lenient::string",
+        deserialize_with = "de_size",
         skip_serializing_if = "Option::is_none"
     )]
     #[schemars(with = "Option<StringOrInt>")]
@@ -49,7 +49,7 @@ pub struct Params {
     /// Mutually exclusive with size.
     #[serde(
         default,
-        deserialize_with = "lenient::string",
+        deserialize_with = "de_min_size",
         skip_serializing_if = "Option::is_none"
     )]
     #[schemars(with = "Option<StringOrInt>")]
@@ -59,7 +59,7 @@ pub struct Params {
     /// default is 50%), or 0 for unlimited. Unmanaged when omitted.
     #[serde(
         default,
-        deserialize_with = "lenient::string",
+        deserialize_with = "de_nr_inodes",
         skip_serializing_if = "Option::is_none"
     )]
     #[schemars(with = "Option<StringOrInt>")]
@@ -70,7 +70,7 @@ pub struct Params {
     /// A comma-separated string is accepted too.
     #[serde(
         default,
-        deserialize_with = "lenient::list",
+        deserialize_with = "de_options",
         skip_serializing_if = "Vec::is_empty"
     )]
     #[schemars(extend("default" = []))]
@@ -80,7 +80,7 @@ pub struct Params {
     /// in sysctl_path.
     #[serde(
         default,
-        deserialize_with = "lenient::int",
+        deserialize_with = "de_queues_max",
         skip_serializing_if = "Option::is_none"
     )]
     pub queues_max: Option<i64>,
@@ -89,7 +89,7 @@ pub struct Params {
     /// sysctl_path.
     #[serde(
         default,
-        deserialize_with = "lenient::int",
+        deserialize_with = "de_msg_max",
         skip_serializing_if = "Option::is_none"
     )]
     pub msg_max: Option<i64>,
@@ -98,7 +98,7 @@ pub struct Params {
     /// in sysctl_path.
     #[serde(
         default,
-        deserialize_with = "lenient::int",
+        deserialize_with = "de_msgsize_max",
         skip_serializing_if = "Option::is_none"
     )]
     pub msgsize_max: Option<i64>,
@@ -117,7 +117,7 @@ pub struct Params {
     /// returned as backup_file.
     #[serde(
         default,
-        deserialize_with = "lenient::bool",
+        deserialize_with = "de_backup",
         skip_serializing_if = "std::ops::Not::not"
     )]
     #[schemars(extend("default" = false))]
@@ -218,6 +218,27 @@ impl State {
     }
 }
 
+/// Per-field deserializers, so a type error names its parameter.
+macro_rules! named {
+    ($($f:ident: $inner:ident -> $ty:ty = $name:literal;)+) => {$(
+        fn $f<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+            lenient::$inner($name, d)
+        }
+    )+};
+}
+
+named! {
+    de_mode: mode -> Option<String> = "mode";
+    de_size: string -> Option<String> = "size";
+    de_min_size: string -> Option<String> = "min_size";
+    de_nr_inodes: string -> Option<String> = "nr_inodes";
+    de_options: list -> Vec<String> = "options";
+    de_queues_max: int -> Option<i64> = "queues_max";
+    de_msg_max: int -> Option<i64> = "msg_max";
+    de_msgsize_max: int -> Option<i64> = "msgsize_max";
+    de_backup: bool -> bool = "backup";
+}
+
 /// Ansible-style conversions: what AnsibleModule accepts for str, int, bool and list.
 mod lenient {
     use serde::{Deserialize, Deserializer, de::Error};
@@ -227,13 +248,13 @@ mod lenient {
         E::custom(format!("{name}: {v} is not accepted; expected {want}"))
     }
 
-    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    pub fn string<'de, D: Deserializer<'de>>(name: &str, d: D) -> Result<Option<String>, D::Error> {
         match Value::deserialize(d)? {
             Value::Null => Ok(None),
             Value::String(s) => Ok(Some(s)),
             Value::Number(n) if n.is_u64() => Ok(Some(n.to_string())),
             other => Err(type_error(
-                "value",
+                name,
                 &other,
                 "a string such as \"4G\" or a whole number of bytes",
             )),
@@ -242,7 +263,7 @@ mod lenient {
 
     /// Mode must be a string: YAML reads an unquoted 01777 as the decimal 1023 and 1777 as a
     /// decimal that is not the octal mode, so a number is refused rather than guessed.
-    pub fn mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    pub fn mode<'de, D: Deserializer<'de>>(_name: &str, d: D) -> Result<Option<String>, D::Error> {
         match Value::deserialize(d)? {
             Value::Null => Ok(None),
             Value::String(s) => Ok(Some(s)),
@@ -252,16 +273,16 @@ mod lenient {
         }
     }
 
-    pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    pub fn int<'de, D: Deserializer<'de>>(name: &str, d: D) -> Result<Option<i64>, D::Error> {
         match Value::deserialize(d)? {
             Value::Null => Ok(None),
             Value::Number(n) if n.is_i64() => Ok(n.as_i64()),
             Value::String(s) if s.trim().parse::<i64>().is_ok() => Ok(s.trim().parse().ok()),
-            other => Err(type_error("value", &other, "a whole number")),
+            other => Err(type_error(name, &other, "a whole number")),
         }
     }
 
-    pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    pub fn bool<'de, D: Deserializer<'de>>(name: &str, d: D) -> Result<bool, D::Error> {
         let v = Value::deserialize(d)?;
         let word = match &v {
             Value::Null => return Ok(false),
@@ -274,12 +295,12 @@ mod lenient {
             "yes" | "on" | "1" | "true" | "y" | "t" => Ok(true),
             "no" | "off" | "0" | "false" | "n" | "f" => Ok(false),
             _ => Err(D::Error::custom(format!(
-                "The value {v} is not a valid boolean. Valid booleans include: 'yes', 'on', '1', 'true', 'no', 'off', '0', 'false'"
+                "{name}: the value {v} is not a valid boolean. Valid booleans include: 'yes', 'on', '1', 'true', 'no', 'off', '0', 'false'"
             ))),
         }
     }
 
-    pub fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    pub fn list<'de, D: Deserializer<'de>>(name: &str, d: D) -> Result<Vec<String>, D::Error> {
         match Value::deserialize(d)? {
             Value::Null => Ok(Vec::new()),
             Value::String(s) => Ok(s
@@ -292,10 +313,10 @@ mod lenient {
                 .into_iter()
                 .map(|i| match i {
                     Value::String(s) => Ok(s.trim().to_string()),
-                    other => Err(type_error("options", &other, "a list of flag names")),
+                    other => Err(type_error(name, &other, "a list of flag names")),
                 })
                 .collect(),
-            other => Err(type_error("options", &other, "a list of flag names")),
+            other => Err(type_error(name, &other, "a list of flag names")),
         }
     }
 }

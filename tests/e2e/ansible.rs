@@ -1,0 +1,164 @@
+//! The real ansible-playbook running shmguard from a playbook's library/ as a binary module,
+//! inside the sandbox's namespaces: changed, then changed=0; --check --diff; a bad parameter.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use crate::sandbox::{BIN, Sandbox};
+
+fn tool(name: &str) -> PathBuf {
+    let dir = std::env::var_os("SHMGUARD_ANSIBLE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/venv/ansible"));
+    let p = dir.join("bin").join(name);
+    assert!(
+        p.exists(),
+        "{} not found: run ./tests/run (it installs ansible-core into target/venv/ansible), or point SHMGUARD_ANSIBLE_VENV at a venv with ansible-core",
+        p.display()
+    );
+    p
+}
+
+fn playbook(sb: &Sandbox, task: &str) -> String {
+    sb.sh(&format!(
+        "mkdir -p {0}/pb/library && cp {BIN} {0}/pb/library/shmguard",
+        sb.path("")
+    ));
+    let text = format!(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: enforce\n      shmguard:\n{task}"
+    );
+    sb.file("pb/site.yml", text.as_bytes())
+}
+
+fn ansible_playbook(sb: &Sandbox, pb: &str, extra: &[&str]) -> (Output, String) {
+    let tmp = sb.path("ansible-tmp");
+    let mut c = sb.command(tool("ansible-playbook").to_str().unwrap());
+    c.args(["-i", "localhost,", "-c", "local", pb])
+        .args(extra)
+        .env("ANSIBLE_HOME", &tmp)
+        .env("ANSIBLE_LOCAL_TEMP", format!("{tmp}/local"))
+        .env("ANSIBLE_REMOTE_TEMP", format!("{tmp}/remote"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_FORCE_COLOR", "0")
+        .env("ANSIBLE_PYTHON_INTERPRETER", "auto_silent")
+        .env("ANSIBLE_DEPRECATION_WARNINGS", "0");
+    let out = c.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out, text)
+}
+
+#[test]
+fn ansible_playbook_converges_then_reports_no_change() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"# site\n");
+    let pb = playbook(
+        &sb,
+        &format!(
+            "        path: {shm}\n        mode: \"1777\"\n        size: 128m\n        options: [nodev, nosuid, noexec]\n        fstab_path: {fstab}\n"
+        ),
+    );
+
+    let snap = sb.snapshot(&[&shm], &[&fstab]);
+    let (out, text) = ansible_playbook(&sb, &pb, &["--check", "--diff"]);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("changed=1"), "{text}");
+    assert!(
+        text.contains("-mode: 0755") && text.contains("+mode: 1777"),
+        "no live diff shown:\n{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "+tmpfs {shm} tmpfs nodev,nosuid,noexec,size=128m 0 0"
+        )),
+        "no fstab diff shown:\n{text}"
+    );
+    assert_eq!(
+        sb.snapshot(&[&shm], &[&fstab]),
+        snap,
+        "--check changed something"
+    );
+
+    let (out, text) = ansible_playbook(&sb, &pb, &[]);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("changed=1"), "{text}");
+    assert_eq!(sb.mode(&shm), "1777");
+    assert!(
+        sb.mountinfo(&shm).contains("rw,nosuid,nodev,noexec")
+            && sb.mountinfo(&shm).contains("size=131072k")
+    );
+
+    let (out, text) = ansible_playbook(&sb, &pb, &[]);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("changed=0") && text.contains("failed=0"),
+        "second run must change nothing:\n{text}"
+    );
+}
+
+#[test]
+fn ansible_playbook_fails_the_task_on_a_bad_parameter() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"# site\n");
+    let pb = playbook(
+        &sb,
+        &format!("        path: {shm}\n        size: huge\n        fstab_path: {fstab}\n"),
+    );
+    let snap = sb.snapshot(&[&shm], &[&fstab]);
+    let (out, text) = ansible_playbook(&sb, &pb, &[]);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("failed=1"), "{text}");
+    assert!(text.contains(r#"size: \"huge\" is not accepted"#), "{text}");
+    assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap);
+
+    let pb = playbook(&sb, &format!("        path: {shm}\n        sizee: 1G\n"));
+    let (_, text) = ansible_playbook(&sb, &pb, &[]);
+    assert!(
+        text.contains(
+            "Unsupported parameters for (shmguard) module: sizee. Supported parameters include:"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn ansible_doc_reads_the_sidecar_documentation() {
+    let sb = Sandbox::new();
+    let dir = sb.path("doc");
+    let sidecar = format!("{}/ansible/shmguard.yml", env!("CARGO_MANIFEST_DIR"));
+    sb.sh(&format!(
+        "mkdir -p {dir} && cp {BIN} {dir}/shmguard && cp {sidecar} {dir}/shmguard.yml"
+    ));
+    let tmp = sb.path("ansible-tmp");
+    let out = sb
+        .command(tool("ansible-doc").to_str().unwrap())
+        .args(["-M", &dir, "shmguard"])
+        .env("ANSIBLE_HOME", &tmp)
+        .env("ANSIBLE_LOCAL_TEMP", &tmp)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "MODULE shmguard",
+        "Declares the state of a tmpfs",
+        "- min_size",
+        "aliases: [name]",
+        "choices: [mounted, present, ephemeral, absent]",
+    ] {
+        assert!(
+            text.contains(want),
+            "ansible-doc output lacks {want:?}:\n{text}"
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! Bad input fails with a message naming the parameter, the value and what is accepted, and
+//! changes nothing: mounts, modes, fstab and the mqueue limits are compared before and after.
+
+use serde_json::{Value, json};
+
+use crate::sandbox::Sandbox;
+
+/// (parameters, text the message must contain)
+fn cases(shm: &str, mq: &str) -> Vec<(Value, &'static str)> {
+    vec![
+        (
+            json!({"path": shm, "mode": "a+rwx"}),
+            "mode: \"a+rwx\" is not accepted; expected an octal mode",
+        ),
+        (json!({"path": shm, "mode": "8777"}), "mode: \"8777\""),
+        (
+            json!({"path": shm, "mode": 1777}),
+            "mode: 1777 is not accepted; expected an octal mode as a quoted string",
+        ),
+        (
+            json!({"path": shm, "size": "4X"}),
+            "size: \"4X\" is not accepted; expected a whole number of bytes",
+        ),
+        (json!({"path": shm, "size": "1.5G"}), "size: \"1.5G\""),
+        (json!({"path": shm, "size": "-1"}), "size: \"-1\""),
+        (
+            json!({"path": shm, "size": "99999999999999e"}),
+            "overflows 64 bits",
+        ),
+        (json!({"path": shm, "min_size": "0"}), "min_size: \"0\""),
+        (
+            json!({"path": shm, "size": "1G", "min_size": "2G"}),
+            "either size or min_size",
+        ),
+        (
+            json!({"path": shm, "nr_inodes": "lots"}),
+            "nr_inodes: \"lots\"",
+        ),
+        (
+            json!({"path": shm, "options": ["nodev", "nosuidd"]}),
+            "options: \"nosuidd\" is not accepted; expected mount flags from: ro, rw",
+        ),
+        (
+            json!({"path": shm, "options": ["noexec", "exec"]}),
+            "noexec and exec both given",
+        ),
+        (
+            json!({"path": shm, "options": 5}),
+            "options: 5 is not accepted",
+        ),
+        (
+            json!({"path": shm, "state": "bogus"}),
+            "value of state must be one of: absent, ephemeral, mounted, present, got: bogus",
+        ),
+        (
+            json!({"path": shm, "fstype": "ext4"}),
+            "value of fstype must be one of: mqueue, tmpfs, got: ext4",
+        ),
+        (
+            json!({"path": "relative/shm"}),
+            "path: \"relative/shm\" is not accepted; expected an absolute path",
+        ),
+        (json!({"path": "/"}), "path: \"/\""),
+        (
+            json!({"path": shm, "queues_max": 10}),
+            "queues_max: \"10\" is not accepted; expected no value with fstype tmpfs",
+        ),
+        (
+            json!({"path": mq, "fstype": "mqueue", "size": "1G"}),
+            "size: \"1G\" is not accepted; expected no value with fstype mqueue",
+        ),
+        (
+            json!({"path": mq, "fstype": "mqueue", "msg_max": 0}),
+            "msg_max: \"0\" is not accepted; expected a whole number from 1 to 65536",
+        ),
+        (
+            json!({"path": mq, "fstype": "mqueue", "msgsize_max": 99999999}),
+            "msgsize_max: \"99999999\"",
+        ),
+        (
+            json!({"path": mq, "fstype": "mqueue", "queues_max": "many"}),
+            "queues_max: \"many\" is not accepted; expected a whole number",
+        ),
+        (
+            json!({"path": shm, "backup": "maybe"}),
+            "not a valid boolean",
+        ),
+        (
+            json!({"path": shm, "fstab_path": "fstab"}),
+            "fstab_path: \"fstab\"",
+        ),
+        (
+            json!({"path": shm, "bogus": 1}),
+            "Unsupported parameters for (shmguard) module: bogus.",
+        ),
+    ]
+}
+
+#[test]
+fn every_bad_parameter_fails_clearly_and_changes_nothing() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let mq = sb.mqueue("mq", "rw");
+    let fstab = sb.file("fstab", b"# mine\n");
+    let sysctl = sb.file("sysctl.conf", b"# mine\n");
+    let snap = sb.snapshot(&[&shm, &mq], &[&fstab, &sysctl]);
+    let mut checked = 0;
+    for (mut params, want) in cases(&shm, &mq) {
+        let m = params.as_object_mut().unwrap();
+        m.entry("fstab_path").or_insert(json!(fstab));
+        m.insert("sysctl_path".into(), json!(sysctl));
+        let r = sb.module(&params);
+        assert_eq!(r["failed"], true, "{params}: {r}");
+        let msg = r["msg"].as_str().unwrap();
+        assert!(msg.contains(want), "{params}:\n  got  {msg}\n  want {want}");
+        assert_eq!(
+            sb.snapshot(&[&shm, &mq], &[&fstab, &sysctl]),
+            snap,
+            "{params} changed something"
+        );
+        checked += 1;
+    }
+    eprintln!("bad parameter sets checked: {checked}");
+}
+
+#[test]
+fn the_cli_names_the_bad_value_and_exits_nonzero() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=8m");
+    let out = sb.run(&[
+        "apply",
+        "--path",
+        &shm,
+        "--size",
+        "lots",
+        "--state",
+        "ephemeral",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("error: size: \"lots\" is not accepted"),
+        "{text}"
+    );
+}

@@ -1,0 +1,87 @@
+//! Generated documents match the parameter table: JSON Schemas, the Ansible sidecar doc, the
+//! README table. `SHMGUARD_BLESS=1 cargo test docs_fresh` rewrites them.
+
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn check(rel: &str, want: &str) {
+    let path = root().join(rel);
+    if std::env::var_os("SHMGUARD_BLESS").is_some() {
+        std::fs::write(&path, want).unwrap();
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "{rel} is stale: run `SHMGUARD_BLESS=1 cargo test docs_fresh` and commit it"
+    );
+}
+
+fn json(v: serde_json::Value) -> String {
+    serde_json::to_string_pretty(&v).unwrap() + "\n"
+}
+
+#[test]
+fn docs_fresh_schemas() {
+    check(
+        "schema/params.schema.json",
+        &json(shmguard::docs::params_schema()),
+    );
+    check(
+        "schema/result.schema.json",
+        &json(shmguard::docs::result_schema()),
+    );
+}
+
+#[test]
+fn docs_fresh_ansible_sidecar() {
+    check("ansible/shmguard.yml", &shmguard::docs::ansible_sidecar());
+}
+
+#[test]
+fn docs_fresh_readme_table() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let (start, end) = ("<!-- params:start -->\n", "<!-- params:end -->");
+    let a = readme
+        .find(start)
+        .expect("README.md has a <!-- params:start --> marker")
+        + start.len();
+    let b = readme
+        .find(end)
+        .expect("README.md has a <!-- params:end --> marker");
+    let want = format!(
+        "{}{}{}",
+        &readme[..a],
+        shmguard::docs::readme_table(),
+        &readme[b..]
+    );
+    check("README.md", &want);
+}
+
+#[test]
+fn docs_fresh_names_match_the_schema() {
+    let schema = shmguard::docs::params_schema();
+    let mut props: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+    props.sort();
+    let mut names: Vec<&str> = shmguard::spec::params::NAMES
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    names.sort();
+    assert_eq!(
+        props, names,
+        "NAMES and the Params struct list different parameters"
+    );
+    for (name, aliases) in shmguard::spec::params::NAMES {
+        let declared: Vec<&str> = schema["properties"][name]["x-aliases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(&declared, aliases, "aliases of {name}");
+    }
+}

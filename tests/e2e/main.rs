@@ -1,0 +1,13 @@
+//! End-to-end tests: the real shmguard binary against real kernel mounts in private
+//! namespaces (see sandbox.rs), and the real ansible-playbook. One module per feature.
+
+mod sandbox;
+
+mod ansible;
+mod bad_input;
+mod check_mode;
+mod docs_fresh;
+mod fstab_edit;
+mod mqueue;
+mod states;
+mod tmpfs;

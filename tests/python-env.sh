@@ -1,0 +1,24 @@
+# Python venvs for the end-to-end tests, under target/venv/NAME, created once per requirement.
+# ensure_venv NAME PYTHON_VERSION REQUIREMENT...: finds pythonX.Y on PATH or under pyenv.
+
+find_python() {
+  local v=$1 p
+  for p in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v"; do
+    if command -v "$p" >/dev/null 2>&1; then command -v "$p"; return 0; fi
+  done
+  return 1
+}
+
+ensure_venv() {
+  local name=$1 version=$2; shift 2
+  local dir="target/venv/$name" want="$version $*" py
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.requirements" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  py=$(find_python "$version") || { echo "python$version not found (pyenv install $version, or apt-get install python$version-venv)" >&2; return 1; }
+  echo "setting up $dir: $* (python $version)" >&2
+  rm -rf "$dir"
+  "$py" -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
+  echo "$want" > "$dir/.requirements"
+}
