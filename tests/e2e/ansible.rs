@@ -31,6 +31,14 @@ fn playbook(sb: &Sandbox, task: &str) -> String {
 }
 
 fn ansible_playbook(sb: &Sandbox, pb: &str, extra: &[&str]) -> (Output, String) {
+    run_playbook(sb, pb, extra, &[])
+}
+
+fn ansible_playbook_env(sb: &Sandbox, pb: &str, env: &[(&str, &str)]) -> (Output, String) {
+    run_playbook(sb, pb, &[], env)
+}
+
+fn run_playbook(sb: &Sandbox, pb: &str, extra: &[&str], env: &[(&str, &str)]) -> (Output, String) {
     let tmp = sb.path("ansible-tmp");
     let mut c = sb.command(tool("ansible-playbook").to_str().unwrap());
     c.args(["-i", "localhost,", "-c", "local", pb])
@@ -41,7 +49,8 @@ fn ansible_playbook(sb: &Sandbox, pb: &str, extra: &[&str]) -> (Output, String) 
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_FORCE_COLOR", "0")
         .env("ANSIBLE_PYTHON_INTERPRETER", "auto_silent")
-        .env("ANSIBLE_DEPRECATION_WARNINGS", "0");
+        .env("ANSIBLE_DEPRECATION_WARNINGS", "0")
+        .envs(env.iter().copied());
     let out = c.output().unwrap();
     let text = format!(
         "{}{}",
@@ -161,4 +170,33 @@ fn ansible_doc_reads_the_sidecar_documentation() {
             "ansible-doc output lacks {want:?}:\n{text}"
         );
     }
+}
+
+#[test]
+fn ansible_collection_built_by_install_sh_runs_by_fqcn() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"");
+    let colls = sb.path("collections");
+    let install = format!("{}/ansible/install.sh", env!("CARGO_MANIFEST_DIR"));
+    sb.sh(&format!(
+        "SHMGUARD_BIN={BIN} {install} --collection {colls} >/dev/null"
+    ));
+    let text = format!(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shmguard.shm.shmguard:\n        path: {shm}\n        mode: \"1777\"\n        fstab_path: {fstab}\n        bogus: 1\n"
+    );
+    let pb = sb.file("fqcn.yml", text.as_bytes());
+    let (out, text) = ansible_playbook_env(&sb, &pb, &[("ANSIBLE_COLLECTIONS_PATH", &colls)]);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("Unsupported parameters for (shmguard.shm.shmguard) module: bogus."),
+        "{text}"
+    );
+    let fixed = String::from_utf8(sb.read(&pb))
+        .unwrap()
+        .replace("        bogus: 1\n", "");
+    let pb = sb.file("fqcn.yml", fixed.as_bytes());
+    let (out, text) = ansible_playbook_env(&sb, &pb, &[("ANSIBLE_COLLECTIONS_PATH", &colls)]);
+    assert!(out.status.success() && text.contains("changed=1"), "{text}");
+    assert_eq!(sb.mode(&shm), "1777");
 }
