@@ -15,15 +15,18 @@ pub mod spec;
 
 use std::ffi::OsString;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 /// Runs shmguard with these arguments (argv[0] included); returns the exit code.
 pub fn run(args: Vec<OsString>) -> i32 {
     // Ansible runs a binary module as `shmguard ARGS_FILE`.
     if args.len() == 2 {
         let arg = args[1].to_string_lossy();
-        let is_command =
-            ["apply", "status", "help"].contains(&arg.as_ref()) || arg.starts_with('-');
+        let is_command = arg.starts_with('-')
+            || arg == "help"
+            || frontend::cli::Cli::command()
+                .find_subcommand(arg.as_ref())
+                .is_some();
         if !is_command {
             let out = match std::fs::read(&args[1]) {
                 Ok(bytes) => frontend::ansible::run_args(&bytes),

@@ -3,8 +3,9 @@
 
 find_python() {
   local v=$1 p
-  for p in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v"; do
-    if command -v "$p" >/dev/null 2>&1; then command -v "$p"; return 0; fi
+  for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v" "python$v"; do
+    # a pyenv shim exists even when that version is not selected: ask it to run
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import venv' >/dev/null 2>&1; then command -v "$p"; return 0; fi
   done
   return 1
 }

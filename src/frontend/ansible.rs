@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::engine::{self, RunMode};
-use crate::spec::params::{NAMES, Params};
+use crate::frontend::json_args;
 
 /// Runs the module on the args file's bytes and returns the result object.
 pub fn run_args(bytes: &[u8]) -> Value {
@@ -29,39 +29,11 @@ pub fn run_args(bytes: &[u8]) -> Value {
         .unwrap_or("shmguard")
         .to_string();
 
-    let mut known = Map::new();
-    let mut unknown = Vec::new();
-    for (k, v) in &args {
-        if k.starts_with("_ansible_") {
-            continue;
-        }
-        if NAMES
-            .iter()
-            .any(|(n, aliases)| n == k || aliases.contains(&k.as_str()))
-        {
-            known.insert(k.clone(), v.clone());
-        } else {
-            unknown.push(k.clone());
-        }
-    }
-    let mut warnings = Vec::new();
-    if known.contains_key("path") && known.contains_key("name") {
-        warnings.push("Both option path and its alias name are set.".to_string());
-        known.remove("name");
-    }
-    // AnsibleModule reports type and choice errors before unsupported parameters.
-    let params: Params = match serde_json::from_value(Value::Object(known)) {
+    let (params, warnings) = match json_args::parse(&args, &module, |k| k.starts_with("_ansible_"))
+    {
         Ok(p) => p,
-        Err(e) => return fail(&e.to_string()),
+        Err(msg) => return fail(&msg),
     };
-    if !unknown.is_empty() {
-        unknown.sort();
-        return fail(&format!(
-            "Unsupported parameters for ({module}) module: {}. Supported parameters include: {}.",
-            unknown.join(", "),
-            supported_list()
-        ));
-    }
     let report = engine::run(&params, mode);
     let mut out = serde_json::to_value(&report)
         .unwrap_or_else(|e| json!({"failed": true, "msg": e.to_string()}));
@@ -72,22 +44,6 @@ pub fn run_args(bytes: &[u8]) -> Value {
         m.insert("invocation".into(), json!({ "module_args": params }));
     }
     out
-}
-
-/// `backup, fstab_path, ..., path (name), ...`: sorted, aliases in parentheses.
-pub fn supported_list() -> String {
-    let mut names: Vec<String> = NAMES
-        .iter()
-        .map(|(n, aliases)| {
-            if aliases.is_empty() {
-                n.to_string()
-            } else {
-                format!("{n} ({})", aliases.join(", "))
-            }
-        })
-        .collect();
-    names.sort();
-    names.join(", ")
 }
 
 fn fail(msg: &str) -> Value {

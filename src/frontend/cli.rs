@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{self, RunMode};
-use crate::frontend::text_diff;
+use crate::frontend::{salt, text_diff};
 use crate::report::Report;
 use crate::spec::{FsType, Params, State};
 
@@ -26,6 +26,8 @@ pub enum Command {
     Apply(Box<ApplyArgs>),
     /// Show the current state of mount points (read-only)
     Status(StatusArgs),
+    /// Salt state: read one JSON object of parameters (plus `test`) on stdin, print a state return
+    Salt,
 }
 
 #[derive(Debug, Args)]
@@ -78,9 +80,13 @@ pub struct ApplyArgs {
     /// Show the live state and changed files before and after
     #[arg(long)]
     pub diff: bool,
-    /// Print the result as JSON (the Ansible module's result)
+    /// Print the result as JSON (the Ansible module's result); same as --format json
     #[arg(long)]
     pub json: bool,
+    /// text, json (the Ansible module's result) or salt-stateful (the object Salt's cmd.run
+    /// reads with `stateful: True`)
+    #[arg(long, value_parser = ["text", "json", "salt-stateful"], default_value = "text")]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +132,13 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Apply(a) => apply(&a),
         Command::Status(s) => status(&s),
+        Command::Salt => {
+            let mut input = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut input);
+            let ret = salt::state(&input);
+            println!("{}", serde_json::to_string(&ret).unwrap_or_default());
+            i32::from(ret.result == Some(false))
+        }
     }
 }
 
@@ -145,13 +158,13 @@ fn apply(a: &ApplyArgs) -> i32 {
             ..Report::default()
         },
     };
-    if a.json {
-        println!(
+    match (a.json, a.format.as_str()) {
+        (true, _) | (_, "json") => println!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
-    } else {
-        print!("{}", render(&report));
+        ),
+        (_, "salt-stateful") => println!("{}", salt::stateful(&report)),
+        _ => print!("{}", render(&report)),
     }
     i32::from(report.failed)
 }

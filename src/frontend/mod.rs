@@ -2,4 +2,6 @@
 
 pub mod ansible;
 pub mod cli;
+pub mod json_args;
+pub mod salt;
 pub mod text_diff;

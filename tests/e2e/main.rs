@@ -9,5 +9,6 @@ mod check_mode;
 mod docs_fresh;
 mod fstab_edit;
 mod mqueue;
+mod salt;
 mod states;
 mod tmpfs;
