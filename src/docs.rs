@@ -5,6 +5,8 @@
 use schemars::schema_for;
 use serde_json::Value;
 
+use crate::audit::AuditReport;
+use crate::audit::policy::PolicyFile;
 use crate::report::Report;
 use crate::spec::params::{NAMES, Params};
 
@@ -14,6 +16,14 @@ pub fn params_schema() -> Value {
 
 pub fn result_schema() -> Value {
     serde_json::to_value(schema_for!(Report)).unwrap_or_default()
+}
+
+pub fn policy_schema() -> Value {
+    serde_json::to_value(schema_for!(PolicyFile)).unwrap_or_default()
+}
+
+pub fn audit_schema() -> Value {
+    serde_json::to_value(schema_for!(AuditReport)).unwrap_or_default()
 }
 
 /// One row of the parameter table, read from the schema.

@@ -4,14 +4,16 @@
 //! `observe` (what the system holds) → `plan` (pure: what to change) → `apply` (the only side
 //! effects) → `report` (what changed). `engine` runs that flow once for every front end.
 
-pub mod apply;
-pub mod docs;
-pub mod engine;
-pub mod frontend;
+pub mod spec;
 pub mod observe;
 pub mod plan;
+pub mod apply;
 pub mod report;
-pub mod spec;
+pub mod engine;
+pub mod audit;
+pub mod probe;
+pub mod frontend;
+pub mod docs;
 
 use std::ffi::OsString;
 

@@ -1,6 +1,6 @@
 """
 Read-only shmguard queries for ad-hoc use: ``salt '*' shmguard.status``,
-``salt '*' shmguard.audit mode=1777 options=nodev,nosuid,noexec``.
+``salt '*' shmguard.audit profile=cis``, ``salt '*' shmguard.probe user=nobody``.
 
 Everything is computed by the shmguard binary; see the shmguard state module for where the
 binary is looked up.
@@ -56,21 +56,54 @@ def status(*paths, **kwargs):
     return _json(cmd + list(paths))
 
 
-def audit(name="/dev/shm", binary=None, **kwargs):
+def audit(name=None, profile=None, probe=False, binary=None, **kwargs):
     """
-    Compare a mount point with the desired state without changing anything. Takes the
-    parameters of the shmguard.managed state; returns ``compliant`` (bool), the ``changes``
-    a real run would make and a ``comment``.
+    Judge the system against a policy without changing anything: the parameters of the
+    shmguard.managed state for one target, and/or built-in profiles (cis, multiprocessing,
+    default). Returns shmguard's audit report: ``compliant``, ``summary``, and per target the
+    ``checks`` with status, detail and references; with ``probe=True`` also the functional probe.
 
     CLI Example:
 
     .. code-block:: bash
 
+        salt '*' shmguard.audit profile=cis
         salt '*' shmguard.audit /dev/shm mode=1777 size=4G options=nodev,nosuid,noexec
+        salt '*' shmguard.audit profile=multiprocessing probe=True
     """
-    args = {k: v for k, v in kwargs.items() if not k.startswith("__")}
-    args.update({"name": name, "test": True})
-    ret = _json([_binary(binary), "salt"], stdin=json.dumps(args))
-    if ret.get("result") is False:
-        raise CommandExecutionError(ret.get("comment"))
-    return {"compliant": ret.get("result") is True, "changes": ret.get("changes", {}), "comment": ret.get("comment", "")}
+    cmd = [_binary(binary), "audit", "--format", "json"]
+    params = {k: v for k, v in kwargs.items() if not k.startswith("__")}
+    stdin = None
+    if name is not None or params:
+        params["name"] = name or "/dev/shm"
+        if isinstance(params.get("mode"), int):
+            # Salt's YAML loader strips leading zeros (0755 -> 755): the digits are the octal
+            # mode, as `shmguard salt` reads them for states.
+            params["mode"] = str(params["mode"])
+        cmd += ["--policy", "-"]
+        stdin = json.dumps(params)
+    for p in [profile] if isinstance(profile, str) else (profile or []):
+        cmd += ["--profile", p]
+    if probe:
+        cmd.append("--probe")
+    return _json(cmd, stdin=stdin)
+
+
+def probe(user=None, bytes=None, binary=None):  # pylint: disable=redefined-builtin
+    """
+    Do what real programs do with /dev/shm and /dev/mqueue (shared memory, named semaphores
+    as Python's SemLock, message queues, reserving ``bytes``, executable mappings), as ``user``
+    or the minion's user; each check passes or fails with errno and a remedy.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' shmguard.probe user=nobody bytes=1G
+    """
+    cmd = [_binary(binary), "probe", "--format", "json"]
+    if user:
+        cmd += ["--user", str(user)]
+    if bytes:
+        cmd += ["--bytes", str(bytes)]
+    return _json(cmd)

@@ -26,14 +26,16 @@ fn json(v: serde_json::Value) -> String {
 
 #[test]
 fn docs_fresh_schemas() {
-    check(
-        "schema/params.schema.json",
-        &json(shmguard::docs::params_schema()),
-    );
-    check(
-        "schema/result.schema.json",
-        &json(shmguard::docs::result_schema()),
-    );
+    use shmguard::docs::*;
+    let schemas = [
+        ("params", params_schema()),
+        ("result", result_schema()),
+        ("policy", policy_schema()),
+        ("audit", audit_schema()),
+    ];
+    for (name, schema) in schemas {
+        check(&format!("schema/{name}.schema.json"), &json(schema));
+    }
 }
 
 #[test]

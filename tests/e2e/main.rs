@@ -4,11 +4,13 @@
 mod sandbox;
 
 mod ansible;
+mod audit;
 mod bad_input;
 mod check_mode;
 mod docs_fresh;
 mod fstab_edit;
 mod mqueue;
+mod probe;
 mod salt;
 mod states;
 mod tmpfs;

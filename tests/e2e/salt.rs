@@ -225,7 +225,28 @@ fn salt_execution_module_status_and_audit_are_read_only() {
         ],
     );
     assert_eq!(audit["compliant"], false, "{audit}");
-    assert_eq!(audit["changes"]["mode"]["new"], "1777");
+    let failing: Vec<&str> = audit["targets"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let id = shm.trim_start_matches('/').replace('/', "-");
+    assert_eq!(
+        failing,
+        [
+            format!("{id}.mode.live"),
+            format!("{id}.nodev.live"),
+            format!("{id}.noexec.live"),
+            format!("{id}.fstab.fstab"),
+            format!("{id}.mode.fstab"),
+            format!("{id}.nodev.fstab"),
+            format!("{id}.noexec.fstab")
+        ]
+    );
+    let probe = salt_call(&sb, &conf, &["shmguard.probe"]);
+    assert_eq!(probe["checks"][0]["name"], "shared_memory", "{probe}");
     assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap);
 }
 

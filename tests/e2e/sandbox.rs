@@ -105,6 +105,29 @@ impl Sandbox {
         p
     }
 
+    /// Mounts a fresh tmpfs over an absolute path such as /dev/shm — inside the sandbox's own
+    /// mount namespace only, so the host's mount there is untouched.
+    pub fn tmpfs_over(&self, path: &str, opts: &str) {
+        assert!(
+            path.starts_with("/dev/") && !path.contains(".."),
+            "only /dev/shm and /dev/mqueue"
+        );
+        self.sh(&format!("mount -t tmpfs -o {opts} tmpfs {path}"));
+    }
+
+    /// Gives the sandbox a private /dev: a fresh tmpfs over /dev (inside this mount namespace
+    /// only) with the host's null, zero, urandom and tty bound back in, and empty shm/ and
+    /// mqueue/ mount points — so /dev/mqueue exists even where the host has none, without a
+    /// mkdir on the real /dev.
+    pub fn private_dev(&self) {
+        let saved = self.path("hostdev");
+        self.sh(&format!(
+            "set -e; mkdir -p {saved}; mount --rbind /dev {saved}; mount -t tmpfs -o mode=755,size=1m sandbox-dev /dev; \
+             for n in null zero full random urandom tty; do touch /dev/$n; mount --bind {saved}/$n /dev/$n; done; \
+             mkdir /dev/shm /dev/mqueue"
+        ));
+    }
+
     /// Mounts a fresh mqueue (its own, in this IPC namespace) at `rel`.
     pub fn mqueue(&self, rel: &str, opts: &str) -> String {
         let p = self.path(rel);

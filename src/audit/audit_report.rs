@@ -1,0 +1,95 @@
+//! AuditReport: the result of `shmguard audit` — one verdict per check, with references, and
+//! the probe's results when asked for. Rendered as text, JSON or JUnit by the front end.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::probe::ProbeReport;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+}
+
+/// One property of one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckResult {
+    /// stable id: `dev-shm.nodev.fstab`
+    pub id: String,
+    /// readable name: `/dev/shm nodev (fstab)`
+    pub name: String,
+    /// live (the running mount), fstab, or sysctl (sysctl_path)
+    pub scope: String,
+    pub status: Status,
+    /// what differs and what a run of `shmguard apply` would do about it
+    pub detail: String,
+    /// compliance references (CIS, STIG ids)
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetResult {
+    /// `profile cis`, `policy site.json`
+    pub source: String,
+    pub path: String,
+    pub fstype: String,
+    pub checks: Vec<CheckResult>,
+    /// the target could not be audited (unreadable file, bad parameter)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    pub checks: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+}
+
+/// The result of `shmguard audit`. Exit code: 0 compliant, 2 drift found, 1 error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AuditReport {
+    pub compliant: bool,
+    pub summary: Summary,
+    pub targets: Vec<TargetResult>,
+    /// the functional probe, with `--probe`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeReport>,
+}
+
+impl AuditReport {
+    pub fn new(targets: Vec<TargetResult>, probe: Option<ProbeReport>) -> AuditReport {
+        let mut s = Summary::default();
+        for t in &targets {
+            s.errors += usize::from(t.error.is_some());
+            for c in &t.checks {
+                s.checks += 1;
+                match c.status {
+                    Status::Pass => s.passed += 1,
+                    Status::Fail => s.failed += 1,
+                }
+            }
+        }
+        let probe_ok = probe.as_ref().is_none_or(|p| p.passed());
+        AuditReport {
+            compliant: s.failed == 0 && s.errors == 0 && probe_ok,
+            summary: s,
+            targets,
+            probe,
+        }
+    }
+
+    /// 0 compliant, 2 drift found, 1 error.
+    pub fn exit_code(&self) -> i32 {
+        if self.summary.errors > 0 || self.probe.as_ref().is_some_and(|p| p.error.is_some()) {
+            1
+        } else if self.compliant {
+            0
+        } else {
+            2
+        }
+    }
+}

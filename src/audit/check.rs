@@ -1,0 +1,160 @@
+//! Checks: a Desired split into one reduced Desired per property and scope (live, fstab,
+//! sysctl), each judged by the same pure planner `apply` uses — a property passes when the
+//! planner has nothing to do for it. Pure: no I/O.
+
+use crate::audit::audit_report::{CheckResult, Status};
+use crate::observe::Observed;
+use crate::plan::plan;
+use crate::spec::{Desired, FsType, MqueueLimits, SizeTarget, State};
+
+/// One property to judge.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// `mounted`, `fstab`, `mode`, `size`, `min_size`, `nr_inodes`, a flag, an mqueue limit
+    pub key: String,
+    pub scope: &'static str,
+    pub desired: Desired,
+}
+
+/// The target with every managed property removed, for `state`.
+fn bare(d: &Desired, state: State) -> Desired {
+    Desired {
+        state,
+        mode: None,
+        size: None,
+        nr_inodes: None,
+        flags: Vec::new(),
+        mqueue: MqueueLimits::default(),
+        backup: false,
+        warnings: Vec::new(),
+        ..d.clone()
+    }
+}
+
+/// The checks of a target; `files_only` keeps only fstab and sysctl checks (an image or chroot).
+pub fn checks(d: &Desired, files_only: bool) -> Vec<Check> {
+    let mut out = Vec::new();
+    let mut scopes: Vec<(&'static str, State)> = Vec::new();
+    if d.state.live() && !files_only {
+        scopes.push(("live", State::Ephemeral));
+    }
+    if d.state.persistent() || (files_only && d.state != State::Absent) {
+        scopes.push(("fstab", State::Present));
+    }
+    for (scope, state) in scopes {
+        let base = bare(d, state);
+        out.push(Check {
+            key: if scope == "live" { "mounted" } else { "fstab" }.to_string(),
+            scope,
+            desired: base.clone(),
+        });
+        let mut add = |key: String, f: &dyn Fn(&mut Desired)| {
+            let mut sub = base.clone();
+            f(&mut sub);
+            out.push(Check {
+                key,
+                scope,
+                desired: sub,
+            });
+        };
+        if let Some(m) = d.mode {
+            // mqueue has no mode= option: its mode is only a live property
+            if scope == "live" || d.fstype == FsType::Tmpfs {
+                add("mode".into(), &|s| s.mode = Some(m));
+            }
+        }
+        if let Some(size) = &d.size {
+            let key = if matches!(size, SizeTarget::Exact(_)) {
+                "size"
+            } else {
+                "min_size"
+            };
+            add(key.into(), &|s| s.size = Some(size.clone()));
+        }
+        if let Some(n) = &d.nr_inodes {
+            add("nr_inodes".into(), &|s| s.nr_inodes = Some(n.clone()));
+        }
+        for flag in &d.flags {
+            add(flag.name().into(), &|s| s.flags = vec![*flag]);
+        }
+        if scope == "live" {
+            for (name, v) in d.mqueue.managed() {
+                add(name.into(), &|s| s.mqueue = limit(name, v));
+            }
+        }
+    }
+    if d.state.persistent() || files_only {
+        let mut persisted = bare(d, State::Present);
+        for (name, v) in d.mqueue.managed() {
+            persisted.mqueue = limit(name, v);
+            // sysctl checks judge the sysctl file alone: an fstab entry is another check
+            out.push(Check {
+                key: name.to_string(),
+                scope: "sysctl",
+                desired: persisted.clone(),
+            });
+        }
+    }
+    if d.state == State::Absent {
+        out.push(Check {
+            key: "no-fstab-entry".into(),
+            scope: "fstab",
+            desired: bare(d, State::Absent),
+        });
+    }
+    out
+}
+
+fn limit(name: &str, v: u64) -> MqueueLimits {
+    let mut l = MqueueLimits::default();
+    match name {
+        "queues_max" => l.queues_max = Some(v),
+        "msg_max" => l.msg_max = Some(v),
+        _ => l.msgsize_max = Some(v),
+    }
+    l
+}
+
+/// Judges one check against what was observed.
+pub fn judge(c: &Check, observed: &Observed, references: Vec<String>) -> CheckResult {
+    let path = &c.desired.path;
+    let id = format!(
+        "{}.{}.{}",
+        path.trim_start_matches('/').replace('/', "-"),
+        c.key,
+        c.scope
+    );
+    let (status, detail) = match plan(&c.desired, observed) {
+        Ok(p) => {
+            let relevant: Vec<String> = p
+                .steps
+                .iter()
+                .filter(|s| {
+                    c.scope != "sysctl"
+                        || matches!(
+                            &s.action,
+                            crate::plan::Action::WriteFile {
+                                param: "sysctl_path",
+                                ..
+                            }
+                        )
+                })
+                .map(|s| s.summary.clone())
+                .collect();
+            if relevant.is_empty() {
+                (Status::Pass, String::new())
+            } else {
+                (Status::Fail, format!("would {}", relevant.join("; ")))
+            }
+        }
+        Err(e) => (Status::Fail, e.to_string()),
+    };
+    CheckResult {
+        id,
+        name: format!("{path} {} ({})", c.key, c.scope),
+        scope: c.scope.to_string(),
+        status,
+        detail,
+        references,
+    }
+}

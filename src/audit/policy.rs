@@ -1,0 +1,188 @@
+//! Audit targets: policy files (one target or a list, each with the module's parameters and
+//! optional `references`) and the built-in profiles. Parsing is pure; reading files is the
+//! caller's.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::frontend::json_args;
+use crate::spec::Params;
+
+/// One thing to audit: the desired state and the compliance references of its checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// where it came from: `profile cis`, `policy site.json`
+    pub source: String,
+    pub params: Params,
+    /// check key (`nodev`, `mode`, `mounted`, ...) -> references such as `CIS RHEL9 1.1.2.2.2`
+    pub references: BTreeMap<String, Vec<String>>,
+}
+
+/// One target of a policy file: the module's parameters plus references.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[allow(dead_code)]
+pub struct PolicyTarget {
+    #[serde(flatten)]
+    pub params: Params,
+    /// References shown with each check, by check key: mounted, fstab, mode, size, min_size,
+    /// nr_inodes, a flag name (nodev, noexec, ...), queues_max, msg_max, msgsize_max.
+    #[serde(default)]
+    pub references: BTreeMap<String, Vec<String>>,
+}
+
+/// A policy file: one target, or a list of targets.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum PolicyFile {
+    One(Box<PolicyTarget>),
+    Many(Vec<PolicyTarget>),
+}
+
+pub const PROFILES: [&str; 3] = ["cis", "multiprocessing", "default"];
+
+/// Parses a policy file's bytes; `name` is used in messages.
+pub fn parse_policy(name: &str, bytes: &[u8]) -> Result<Vec<Target>, String> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("policy {name}: not JSON: {e}"))?;
+    let items = match value {
+        Value::Object(m) => vec![m],
+        Value::Array(a) if !a.is_empty() => a
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Object(m) => Ok(m),
+                _ => Err(format!(
+                    "policy {name}: item {} is not an object of parameters",
+                    i + 1
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(format!(
+                "policy {name}: expected an object of parameters or a non-empty list of them"
+            ));
+        }
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| target(&format!("policy {name}"), i, m))
+        .collect()
+}
+
+fn target(source: &str, i: usize, m: Map<String, Value>) -> Result<Target, String> {
+    let (params, _) = json_args::parse(&m, source, |k| k == "references")
+        .map_err(|e| format!("{source} target {}: {e}", i + 1))?;
+    let references = match m.get("references") {
+        None => BTreeMap::new(),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+            format!(
+                "{source} target {}: references must map a check key to a list of strings",
+                i + 1
+            )
+        })?,
+    };
+    Ok(Target {
+        source: source.to_string(),
+        params,
+        references,
+    })
+}
+
+/// The built-in profile `name`.
+pub fn profile(name: &str) -> Result<Vec<Target>, String> {
+    let cis_refs = json!({
+        "mounted": ["CIS RHEL9 v2.0.0 1.1.2.2.1"],
+        "fstab": ["CIS RHEL9 v2.0.0 1.1.2.2.1"],
+        "nodev": ["CIS RHEL9 v2.0.0 1.1.2.2.2", "STIG RHEL-09-231110"],
+        "nosuid": ["CIS RHEL9 v2.0.0 1.1.2.2.3", "STIG RHEL-09-231120"],
+        "noexec": ["CIS RHEL9 v2.0.0 1.1.2.2.4", "STIG RHEL-09-231115"],
+    });
+    let mp_refs = json!({
+        "mode": ["Python multiprocessing SemLock and sem_open need a world-writable, sticky /dev/shm"],
+    });
+    let items = match name {
+        "cis" => vec![
+            json!({"path": "/dev/shm", "options": ["nodev", "nosuid", "noexec"], "references": cis_refs}),
+        ],
+        "multiprocessing" => vec![
+            json!({"path": "/dev/shm", "state": "ephemeral", "mode": "1777", "references": mp_refs}),
+            json!({"path": "/dev/mqueue", "state": "ephemeral", "mode": "1777"}),
+        ],
+        "default" => vec![
+            json!({"path": "/dev/shm", "state": "ephemeral", "mode": "1777", "options": ["nodev", "nosuid"], "references": mp_refs}),
+            json!({"path": "/dev/mqueue", "state": "ephemeral", "mode": "1777"}),
+        ],
+        other => {
+            return Err(format!(
+                "profile: {other:?} is not a profile; expected one of: {}",
+                PROFILES.join(", ")
+            ));
+        }
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Object(m) => target(&format!("profile {name}"), i, m),
+            _ => unreachable!("profiles are objects"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_parses() {
+        for p in PROFILES {
+            assert!(!profile(p).unwrap().is_empty(), "{p}");
+        }
+        assert!(
+            profile("nope")
+                .unwrap_err()
+                .contains("cis, multiprocessing, default")
+        );
+    }
+
+    #[test]
+    fn a_policy_is_one_target_or_a_list() {
+        assert_eq!(
+            parse_policy("a", br#"{"path": "/dev/shm", "mode": "1777"}"#)
+                .unwrap()
+                .len(),
+            1
+        );
+        let t = parse_policy(
+            "b",
+            br#"[{"path": "/dev/shm", "references": {"mode": ["X-1"]}}, {"path": "/dev/mqueue"}]"#,
+        )
+        .unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].references["mode"], ["X-1"]);
+    }
+
+    #[test]
+    fn a_bad_policy_names_the_file_target_and_parameter() {
+        let e = parse_policy("p.json", br#"[{"path": "/dev/shm"}, {"sise": "1G"}]"#).unwrap_err();
+        assert!(
+            e.starts_with(
+                "policy p.json target 2: Unsupported parameters for (policy p.json) module: sise."
+            ),
+            "{e}"
+        );
+        assert!(parse_policy("p.json", b"[]").is_err());
+        assert!(
+            parse_policy("p.json", b"nope")
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        let e = parse_policy("p.json", br#"{"state": "gone"}"#).unwrap_err();
+        assert!(e.contains("value of state must be one of"), "{e}");
+    }
+}

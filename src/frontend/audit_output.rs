@@ -1,0 +1,186 @@
+//! Audit and probe reports for people (a table) and for CI (JUnit XML: one testcase per
+//! check, usable as a GitLab or Jenkins test report). Pure: no I/O.
+
+use crate::audit::{AuditReport, Status};
+use crate::probe::{ProbeReport, ProbeStatus};
+
+/// XML text and attribute escaping.
+fn x(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn probe_text(p: &ProbeReport) -> String {
+    let mut out = format!("probe as {} (uid {})\n", p.user, p.uid);
+    if let Some(e) = &p.error {
+        out += &format!("  ERROR  {e}\n");
+    }
+    for c in &p.checks {
+        let status = match c.status {
+            ProbeStatus::Pass => "pass",
+            ProbeStatus::Fail => "FAIL",
+            ProbeStatus::Info => "info",
+        };
+        out += &format!("  {status:<5}  {:<14} {}\n", c.name, c.detail);
+        if let Some(r) = &c.remedy {
+            out += &format!("  {:<5}  {:<14} fix: {r}\n", "", "");
+        }
+    }
+    out
+}
+
+pub fn probe_report_text(p: &ProbeReport) -> String {
+    probe_text(p)
+}
+
+/// A readable table: one line per check, failures with what would fix them.
+pub fn text(r: &AuditReport) -> String {
+    let s = &r.summary;
+    let verdict = if r.compliant {
+        "compliant"
+    } else {
+        "NOT compliant"
+    };
+    let mut out = format!(
+        "shmguard audit: {verdict} — {} checks, {} passed, {} failed, {} errors\n",
+        s.checks, s.passed, s.failed, s.errors
+    );
+    for t in &r.targets {
+        out += &format!("\n{} ({}, {})\n", t.path, t.fstype, t.source);
+        if let Some(e) = &t.error {
+            out += &format!("  ERROR  {e}\n");
+        }
+        let width = t.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        for c in &t.checks {
+            let status = if c.status == Status::Pass {
+                "pass"
+            } else {
+                "FAIL"
+            };
+            let refs = if c.references.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", c.references.join(", "))
+            };
+            out += &format!("  {status}  {:<width$}  {}{refs}\n", c.name, c.detail);
+        }
+    }
+    if let Some(p) = &r.probe {
+        out += "\n";
+        out += &probe_text(p);
+    }
+    out
+}
+
+/// JUnit XML: a testsuite per target (and one for the probe), a testcase per check.
+pub fn junit(r: &AuditReport) -> String {
+    let mut suites = String::new();
+    let (mut tests, mut failures, mut errors) = (0, 0, 0);
+    for t in &r.targets {
+        let f = t.checks.iter().filter(|c| c.status == Status::Fail).count();
+        let e = usize::from(t.error.is_some());
+        tests += t.checks.len() + e;
+        failures += f;
+        errors += e;
+        suites += &format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\">\n",
+            x(&format!("{}: {}", t.source, t.path)),
+            t.checks.len() + e
+        );
+        if let Some(err) = &t.error {
+            suites += &format!(
+                "    <testcase classname=\"shmguard.audit\" name=\"{}\">\n      <error message=\"{}\"/>\n    </testcase>\n",
+                x(&t.path),
+                x(err)
+            );
+        }
+        for c in &t.checks {
+            let name = if c.references.is_empty() {
+                c.name.clone()
+            } else {
+                format!("{} [{}]", c.name, c.references.join(", "))
+            };
+            suites += &format!(
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                x(&format!("shmguard.{}", t.source.replace(' ', "."))),
+                x(&name)
+            );
+            if c.status == Status::Fail {
+                suites += &format!(
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    x(&c.detail),
+                    x(&c.detail)
+                );
+            } else {
+                suites += "/>\n";
+            }
+        }
+        suites += "  </testsuite>\n";
+    }
+    if let Some(p) = &r.probe {
+        let f = p
+            .checks
+            .iter()
+            .filter(|c| c.status == ProbeStatus::Fail)
+            .count();
+        let e = usize::from(p.error.is_some());
+        tests += p.checks.len() + e;
+        failures += f;
+        errors += e;
+        suites += &format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\">\n",
+            x(&format!("probe as {}", p.user)),
+            p.checks.len() + e
+        );
+        if let Some(err) = &p.error {
+            suites += &format!(
+                "    <testcase classname=\"shmguard.probe\" name=\"probe\">\n      <error message=\"{}\"/>\n    </testcase>\n",
+                x(err)
+            );
+        }
+        for c in &p.checks {
+            suites += &format!(
+                "    <testcase classname=\"shmguard.probe\" name=\"{}\"",
+                x(&c.name)
+            );
+            if c.status == ProbeStatus::Fail {
+                let msg = format!("{} — fix: {}", c.detail, c.remedy.as_deref().unwrap_or(""));
+                suites += &format!(
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    x(&msg),
+                    x(&msg)
+                );
+            } else {
+                suites += &format!(
+                    ">\n      <system-out>{}</system-out>\n    </testcase>\n",
+                    x(&c.detail)
+                );
+            }
+        }
+        suites += "  </testsuite>\n";
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"shmguard audit\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n{suites}</testsuites>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_special_characters_are_escaped() {
+        assert_eq!(x("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+    }
+}

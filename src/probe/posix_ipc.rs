@@ -1,0 +1,187 @@
+//! The probes themselves: what real programs do with /dev/shm and /dev/mqueue — shm_open and
+//! mmap, sem_open (Python's SemLock), mq_open — each cleaning up what it created, also when it
+//! fails. Space is reserved with posix_fallocate, never by touching mapped pages, so a full
+//! tmpfs gives ENOSPC instead of SIGBUS.
+
+use std::ffi::CString;
+use std::num::NonZeroUsize;
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::mqueue::{MQ_OFlag, MqAttr, mq_close, mq_open, mq_receive, mq_send, mq_unlink};
+use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap, shm_open, shm_unlink};
+use nix::sys::stat::Mode;
+
+/// A failed step: which call, and its errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    pub call: &'static str,
+    pub errno: Errno,
+}
+
+fn at(call: &'static str) -> impl Fn(Errno) -> Failure {
+    move |errno| Failure { call, errno }
+}
+
+/// A shared-memory object that is unlinked when dropped.
+struct ShmObject {
+    name: String,
+    fd: OwnedFd,
+}
+
+impl ShmObject {
+    fn create(name: &str) -> Result<ShmObject, Failure> {
+        let fd = shm_open(
+            name,
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
+            Mode::from_bits_truncate(0o600),
+        )
+        .map_err(at("shm_open"))?;
+        Ok(ShmObject {
+            name: name.to_string(),
+            fd,
+        })
+    }
+
+    /// Allocates `len` bytes of real pages (ENOSPC when the tmpfs cannot hold them).
+    fn reserve(&self, len: u64) -> Result<(), Failure> {
+        nix::fcntl::posix_fallocate(self.fd.as_fd(), 0, len as i64).map_err(at("posix_fallocate"))
+    }
+}
+
+impl Drop for ShmObject {
+    fn drop(&mut self) {
+        let _ = nix::unistd::ftruncate(self.fd.as_fd(), 0);
+        let _ = shm_unlink(self.name.as_str());
+    }
+}
+
+/// shm_open, reserve a page, map it, write and read it back, unlink.
+pub fn shared_memory(name: &str) -> Result<(), Failure> {
+    let obj = ShmObject::create(name)?;
+    obj.reserve(4096)?;
+    let len = NonZeroUsize::new(4096).expect("non-zero");
+    // SAFETY: a fresh shared mapping of a page the object holds (fallocated above); it is
+    // written and read only through this pointer and unmapped before the object is dropped.
+    unsafe {
+        let p = mmap(
+            None,
+            len,
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+            MapFlags::MAP_SHARED,
+            obj.fd.as_fd(),
+            0,
+        )
+        .map_err(at("mmap"))?;
+        let bytes = p.cast::<u8>().as_ptr();
+        bytes.write_volatile(0x5a);
+        let back = bytes.read_volatile();
+        munmap(p, 4096).map_err(at("munmap"))?;
+        if back != 0x5a {
+            return Err(Failure {
+                call: "read back",
+                errno: Errno::EIO,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// sem_open a named semaphore (a file sem.NAME in /dev/shm), post, wait, close, unlink: what
+/// Python's multiprocessing SemLock does.
+pub fn semaphore(name: &str) -> Result<(), Failure> {
+    let c = CString::new(name).map_err(|_| Failure {
+        call: "sem_open",
+        errno: Errno::EINVAL,
+    })?;
+    // SAFETY: libc's sem_open with a valid C string; the handle is closed and the name
+    // unlinked on every path below.
+    unsafe {
+        let sem = nix::libc::sem_open(
+            c.as_ptr(),
+            nix::libc::O_CREAT | nix::libc::O_EXCL,
+            0o600 as nix::libc::c_uint,
+            0 as nix::libc::c_uint,
+        );
+        if sem == nix::libc::SEM_FAILED {
+            return Err(Failure {
+                call: "sem_open",
+                errno: Errno::last(),
+            });
+        }
+        let result = if nix::libc::sem_post(sem) != 0 {
+            Err(Failure {
+                call: "sem_post",
+                errno: Errno::last(),
+            })
+        } else if nix::libc::sem_trywait(sem) != 0 {
+            Err(Failure {
+                call: "sem_wait",
+                errno: Errno::last(),
+            })
+        } else {
+            Ok(())
+        };
+        nix::libc::sem_close(sem);
+        nix::libc::sem_unlink(c.as_ptr());
+        result
+    }
+}
+
+/// mq_open a queue, send and receive one message, close, unlink.
+pub fn message_queue(name: &str) -> Result<(), Failure> {
+    let attr = MqAttr::new(0, 4, 64, 0);
+    let mq = mq_open(
+        name,
+        MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR,
+        Mode::from_bits_truncate(0o600),
+        Some(&attr),
+    )
+    .map_err(at("mq_open"))?;
+    let mut buf = [0u8; 64];
+    let mut prio = 0;
+    let result = mq_send(&mq, b"shmguard", 0)
+        .map_err(at("mq_send"))
+        .and_then(|()| mq_receive(&mq, &mut buf, &mut prio).map_err(at("mq_receive")))
+        .and_then(|n| {
+            if &buf[..n] == b"shmguard" {
+                Ok(())
+            } else {
+                Err(Failure {
+                    call: "mq_receive",
+                    errno: Errno::EIO,
+                })
+            }
+        });
+    let _ = mq_close(mq);
+    let _ = mq_unlink(name);
+    result
+}
+
+/// Reserves `bytes` of real pages in /dev/shm, then frees them.
+pub fn reserve(name: &str, bytes: u64) -> Result<(), Failure> {
+    let obj = ShmObject::create(name)?;
+    obj.reserve(bytes)
+}
+
+/// Whether a mapping of a /dev/shm object may be executable (EPERM under noexec).
+pub fn exec_mapping(name: &str) -> Result<(), Failure> {
+    let obj = ShmObject::create(name)?;
+    obj.reserve(4096)?;
+    let len = NonZeroUsize::new(4096).expect("non-zero");
+    // SAFETY: the mapping is never read, written or executed; it is unmapped at once.
+    unsafe {
+        let p = mmap(
+            None,
+            len,
+            ProtFlags::PROT_READ | ProtFlags::PROT_EXEC,
+            MapFlags::MAP_SHARED,
+            obj.fd.as_fd(),
+            0,
+        )
+        .map_err(at("mmap PROT_EXEC"))?;
+        let _ = munmap(p, 4096);
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! `shmguard audit`: profiles against compliant and drifted fresh mounts, policy files, the
+//! three formats parsed back (JUnit by a real XML parser, JSON against its schema), exit codes,
+//! and proof that an audit changes nothing.
+
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::sandbox::Sandbox;
+
+/// A sandbox whose /dev/shm and /dev/mqueue are fresh mounts (the host's are untouched).
+fn fresh_dev(shm_opts: &str) -> Sandbox {
+    let sb = Sandbox::new();
+    sb.private_dev();
+    sb.tmpfs_over("/dev/shm", shm_opts);
+    sb.sh("mount -t mqueue -o nodev,nosuid,noexec mqueue /dev/mqueue");
+    sb
+}
+
+fn audit(sb: &Sandbox, args: &[&str]) -> (i32, String) {
+    let mut all = vec!["audit"];
+    all.extend_from_slice(args);
+    let out = sb.run(&all);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+fn json_audit(sb: &Sandbox, args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (code, out) = audit(sb, &all);
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}")),
+    )
+}
+
+fn failing(v: &Value) -> Vec<String> {
+    v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["checks"].as_array().unwrap().clone())
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn python() -> String {
+    format!(
+        "{}/target/venv/ansible/bin/python",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Runs a Python snippet (from the test venv, which has jsonschema) on `input`.
+fn py(script: &str, input: &str) -> String {
+    let mut c = Command::new(python())
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}: run ./tests/run, which installs the venv",
+                python()
+            )
+        });
+    std::io::Write::write_all(c.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn cis_profile_passes_on_a_hardened_dev_shm_and_fails_on_a_drifted_one() {
+    let sb = fresh_dev("nodev,nosuid,noexec,mode=1777");
+    let fstab = sb.file(
+        "fstab",
+        b"tmpfs /dev/shm tmpfs defaults,nodev,nosuid,noexec 0 0\n",
+    );
+    let (code, v) = json_audit(&sb, &["--profile", "cis", "--fstab", &fstab]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["summary"]["checks"], 8);
+    let nodev = &v["targets"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "dev-shm.nodev.fstab")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        nodev["references"],
+        serde_json::json!(["CIS RHEL9 v2.0.0 1.1.2.2.2", "STIG RHEL-09-231110"])
+    );
+
+    let drifted = fresh_dev("mode=1777");
+    let fstab = drifted.file("fstab", b"tmpfs /dev/shm tmpfs defaults,nodev 0 0\n");
+    let (code, v) = json_audit(&drifted, &["--profile", "cis", "--fstab", &fstab]);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(
+        failing(&v),
+        [
+            "dev-shm.nodev.live",
+            "dev-shm.nosuid.live",
+            "dev-shm.noexec.live",
+            "dev-shm.nosuid.fstab",
+            "dev-shm.noexec.fstab"
+        ]
+    );
+}
+
+#[test]
+fn multiprocessing_profile_wants_both_mounts_at_1777() {
+    let sb = fresh_dev("mode=1777");
+    assert_eq!(json_audit(&sb, &["--profile", "multiprocessing"]).0, 0);
+    sb.sh("chmod 0755 /dev/shm");
+    let (code, v) = json_audit(&sb, &["--profile", "multiprocessing"]);
+    assert_eq!(code, 2);
+    assert_eq!(failing(&v), ["dev-shm.mode.live"]);
+    let detail = v["targets"][0]["checks"][1]["detail"].as_str().unwrap();
+    assert_eq!(detail, "would chmod /dev/shm 0755 -> 1777");
+}
+
+#[test]
+fn the_default_audit_runs_with_no_arguments() {
+    let sb = fresh_dev("mode=1777,nodev,nosuid");
+    let (code, text) = audit(&sb, &["--format", "text"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.starts_with("shmguard audit: compliant — 6 checks, 6 passed, 0 failed, 0 errors\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_audit_changes_nothing_byte_for_byte() {
+    let sb = fresh_dev("mode=755,size=8m");
+    let fstab = sb.file("fstab", b"# x\r\ntmpfs /dev/shm tmpfs defaults 0 0");
+    let snap = sb.snapshot(&["/dev/shm", "/dev/mqueue"], &[&fstab]);
+    for p in ["cis", "multiprocessing", "default"] {
+        for f in ["text", "json", "junit"] {
+            let (code, _) = audit(&sb, &["--profile", p, "--fstab", &fstab, "--format", f]);
+            assert_eq!(code, 2, "{p} {f}");
+        }
+    }
+    assert_eq!(sb.snapshot(&["/dev/shm", "/dev/mqueue"], &[&fstab]), snap);
+    assert_eq!(sb.sh("ls -A /dev/shm"), "", "the audit left files behind");
+}
+
+#[test]
+fn json_report_validates_against_the_committed_schema() {
+    let sb = fresh_dev("mode=755");
+    let fstab = sb.file("fstab", b"");
+    let (_, out) = audit(
+        &sb,
+        &[
+            "--profile",
+            "cis",
+            "--profile",
+            "multiprocessing",
+            "--fstab",
+            &fstab,
+            "--probe",
+            "--format",
+            "json",
+        ],
+    );
+    let schema = format!("{}/schema/audit.schema.json", env!("CARGO_MANIFEST_DIR"));
+    let script = format!(
+        "import json,sys,jsonschema\njsonschema.validate(json.load(sys.stdin), json.load(open({schema:?})))\nprint('valid')"
+    );
+    assert_eq!(py(&script, &out), "valid\n");
+}
+
+#[test]
+fn junit_report_parses_with_one_testcase_per_check() {
+    let sb = fresh_dev("mode=1777");
+    let fstab = sb.file("fstab", b"");
+    let (code, xml) = audit(
+        &sb,
+        &["--profile", "cis", "--fstab", &fstab, "--format", "junit"],
+    );
+    assert_eq!(code, 2);
+    let script = "import sys, xml.etree.ElementTree as ET\nr = ET.fromstring(sys.stdin.read())\ncases = r.findall('.//testcase')\nfails = [c.get('name') for c in cases if c.find('failure') is not None]\nprint(r.tag, r.get('tests'), r.get('failures'), len(cases))\nprint(fails[0])";
+    let parsed = py(script, &xml);
+    assert_eq!(
+        parsed,
+        "testsuites 8 7 8\n/dev/shm nodev (live) [CIS RHEL9 v2.0.0 1.1.2.2.2, STIG RHEL-09-231110]\n",
+        "{xml}"
+    );
+}
+
+#[test]
+fn policy_files_hold_one_target_or_a_list_and_bad_ones_exit_1() {
+    let sb = fresh_dev("mode=1777,size=64m");
+    let fstab = sb.file("fstab", b"");
+    let one = sb.file(
+        "one.json",
+        br#"{"path": "/dev/shm", "state": "ephemeral", "min_size": "32m"}"#,
+    );
+    assert_eq!(json_audit(&sb, &["--policy", &one]).0, 0);
+    let list = sb.file(
+        "list.json",
+        format!(r#"[{{"path": "/dev/shm", "size": "1g", "fstab_path": "{fstab}", "references": {{"size": ["SITE-7"]}}}}, {{"path": "/dev/mqueue", "state": "ephemeral", "queues_max": 256}}]"#).as_bytes(),
+    );
+    let (code, v) = json_audit(&sb, &["--policy", &list]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        failing(&v),
+        [
+            "dev-shm.size.live",
+            "dev-shm.fstab.fstab",
+            "dev-shm.size.fstab"
+        ]
+    );
+    assert_eq!(
+        v["targets"][0]["checks"][1]["references"],
+        serde_json::json!(["SITE-7"])
+    );
+
+    let bad = sb.file("bad.json", br#"{"path": "/dev/shm", "mode": "rwx"}"#);
+    let out = sb.run(&["audit", "--policy", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = sb.run(&["audit", "--policy", &sb.path("missing.json")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read it"));
+    let unreadable = sb.path("dir-as-fstab");
+    sb.sh(&format!("mkdir {unreadable}"));
+    let (code, v) = json_audit(&sb, &["--profile", "cis", "--fstab", &unreadable]);
+    assert_eq!(code, 1, "{v}");
+    assert!(
+        v["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{v}"
+    );
+}
+
+#[test]
+fn root_audits_an_image_s_files_without_live_checks() {
+    let sb = Sandbox::new();
+    let image = sb.path("image");
+    sb.sh(&format!("mkdir -p {image}/etc && printf 'tmpfs /dev/shm tmpfs nodev,nosuid,noexec 0 0\\n' > {image}/etc/fstab"));
+    let (code, v) = json_audit(&sb, &["--profile", "cis", "--root", &image]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["summary"]["checks"], 4, "fstab checks only: {v}");
+    sb.sh(&format!("printf '# nothing\\n' > {image}/etc/fstab"));
+    let (code, v) = json_audit(&sb, &["--profile", "cis", "--root", &image]);
+    assert_eq!(code, 2);
+    assert_eq!(failing(&v).len(), 4);
+}

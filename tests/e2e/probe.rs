@@ -1,0 +1,133 @@
+//! `shmguard probe`: real shm_open/sem_open/mq_open as an unprivileged user against fresh
+//! mounts; EACCES at 0755, pass at 1777; exec denied under noexec; --bytes beyond the tmpfs
+//! fails with ENOSPC instead of SIGBUS; nothing is left behind.
+
+use serde_json::Value;
+
+use crate::sandbox::Sandbox;
+
+fn probe(sb: &Sandbox, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["probe", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = sb.run(&all);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn check<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {v}"))
+}
+
+/// Needs real root: switching to another uid is impossible in a user namespace that maps only
+/// the caller (tests/run says so and leaves this test out for ordinary users).
+#[test]
+fn probe_as_another_user_fails_like_semlock_at_0755_and_passes_at_1777() {
+    let sb = Sandbox::new();
+    sb.tmpfs_over("/dev/shm", "mode=755,size=16m");
+    let (code, v) = probe(&sb, &["--user", "nobody"]);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["user"], "nobody");
+    let sem = check(&v, "semaphore");
+    assert_eq!(sem["status"], "fail");
+    assert_eq!(sem["errno"], "sem_open: EACCES");
+    assert!(
+        sem["remedy"]
+            .as_str()
+            .unwrap()
+            .starts_with("chmod 1777 /dev/shm"),
+        "{sem}"
+    );
+    assert_eq!(check(&v, "shared_memory")["errno"], "shm_open: EACCES");
+    assert_eq!(
+        check(&v, "message_queue")["status"],
+        "pass",
+        "the mqueue is 1777 by default"
+    );
+
+    sb.sh("chmod 1777 /dev/shm");
+    let (code, v) = probe(&sb, &["--user", "nobody"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(check(&v, "semaphore")["status"], "pass");
+    assert_eq!(sb.sh("ls -A /dev/shm"), "");
+}
+
+#[test]
+fn probe_reports_exec_denied_under_noexec() {
+    let sb = Sandbox::new();
+    sb.tmpfs_over("/dev/shm", "mode=1777,noexec,size=16m");
+    let (code, v) = probe(&sb, &[]);
+    assert_eq!(code, 0, "exec denial is a fact, not a failure: {v}");
+    let exec = check(&v, "exec_mapping");
+    assert_eq!(exec["status"], "info");
+    assert_eq!(exec["errno"], "mmap PROT_EXEC: EPERM");
+    assert!(exec["detail"].as_str().unwrap().contains("denied"));
+    sb.sh("mount -o remount,exec /dev/shm");
+    let (_, v) = probe(&sb, &[]);
+    assert!(
+        check(&v, "exec_mapping")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("allowed")
+    );
+}
+
+#[test]
+fn probe_bytes_beyond_the_tmpfs_fail_cleanly_without_sigbus() {
+    let sb = Sandbox::new();
+    sb.tmpfs_over("/dev/shm", "mode=1777,size=16m");
+    let (code, v) = probe(&sb, &["--bytes", "8m"]);
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = probe(&sb, &["--bytes", "64m"]);
+    assert_eq!(code, 2, "{v}");
+    let r = check(&v, "reserve");
+    assert_eq!(r["errno"], "posix_fallocate: ENOSPC");
+    assert!(
+        r["remedy"].as_str().unwrap().contains("--min-size 64M"),
+        "{r}"
+    );
+    assert_eq!(sb.sh("ls -A /dev/shm"), "", "the probe left objects behind");
+    assert!(
+        sb.sh("df -k /dev/shm | tail -1").split_whitespace().nth(2) == Some("0"),
+        "space not freed"
+    );
+}
+
+#[test]
+fn audit_probe_folds_the_probe_into_the_report() {
+    let sb = Sandbox::new();
+    sb.tmpfs_over("/dev/shm", "mode=1777,size=16m");
+    let out = sb.run(&[
+        "audit",
+        "--profile",
+        "multiprocessing",
+        "--probe",
+        "--bytes",
+        "64m",
+        "--format",
+        "junit",
+    ]);
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{xml}");
+    assert!(xml.contains("<testsuite name=\"probe as root\""), "{xml}");
+    assert!(
+        xml.contains("<testcase classname=\"shmguard.probe\" name=\"reserve\">\n      <failure"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn probe_as_an_unknown_user_is_an_error() {
+    let sb = Sandbox::new();
+    let (code, v) = probe(&sb, &["--user", "no-such-user-xyz"]);
+    assert_eq!(code, 1);
+    assert!(
+        v["error"].as_str().unwrap().contains("is not a user"),
+        "{v}"
+    );
+}
