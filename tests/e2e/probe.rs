@@ -131,3 +131,35 @@ fn probe_as_an_unknown_user_is_an_error() {
         "{v}"
     );
 }
+
+/// The failure users actually hit, end to end: Python's multiprocessing as an ordinary user on
+/// a /dev/shm that lost 1777 raises PermissionError from SemLock; after `shmguard apply` it
+/// works. Needs real root (switching to nobody) and a system python3 (/usr/bin/python3).
+#[test]
+fn probe_as_another_user_python_semlock_is_fixed_by_apply() {
+    let python = "/usr/bin/python3";
+    assert!(
+        std::path::Path::new(python).exists(),
+        "{python} is missing: apt-get install python3"
+    );
+    let sb = Sandbox::new();
+    sb.tmpfs_over("/dev/shm", "mode=755,size=16m");
+    let lock = format!(
+        "setpriv --reuid=nobody --regid=nogroup --clear-groups {python} -c 'import multiprocessing; multiprocessing.Lock(); print(\"ok\")' 2>&1; true"
+    );
+    let before = sb.sh(&lock);
+    assert!(
+        before.contains("PermissionError: [Errno 13] Permission denied"),
+        "{before}"
+    );
+    let r = sb.apply(&[
+        "--path",
+        "/dev/shm",
+        "--mode",
+        "1777",
+        "--state",
+        "ephemeral",
+    ]);
+    assert_eq!(r["actions"][0], "chmod /dev/shm 0755 -> 1777", "{r}");
+    assert_eq!(sb.sh(&lock), "ok\n");
+}
