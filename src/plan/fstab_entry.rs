@@ -4,7 +4,7 @@
 
 use crate::observe::fstab::{Fstab, format_line};
 use crate::plan::live::{inodes_text, wanted_pages};
-use crate::plan::{Action, Plan, PlanError, Step};
+use crate::plan::{Plan, PlanError, replace_file};
 use crate::spec::{Desired, FsType, Host, Mode, MountFlags, Quantity, SizeTarget, State};
 
 /// Index of the last `key=` word.
@@ -153,24 +153,15 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     if summaries.is_empty() {
         return Ok(());
     }
-    if file.is_symlink {
-        return Err(PlanError::FileIsSymlink {
-            param: "fstab_path",
-            path: shown,
-        });
-    }
     let after = doc.render();
-    plan.steps.push(Step {
-        action: Action::WriteFile {
-            param: "fstab_path",
-            path: file.path.clone(),
-            before: file.bytes.clone(),
-            after: after.clone(),
-            backup: d.backup,
-        },
-        summary: summaries.join("; "),
-    });
-    plan.expected.fstab.bytes = Some(after);
-    plan.expected.fstab.doc = doc;
+    let step = replace_file(
+        &mut plan.expected.fstab,
+        "fstab_path",
+        doc,
+        after,
+        d.backup,
+        summaries.join("; "),
+    )?;
+    plan.steps.push(step);
     Ok(())
 }

@@ -9,7 +9,7 @@ mod sysctl;
 
 use std::path::PathBuf;
 
-use crate::observe::Observed;
+use crate::observe::{FileState, Observed};
 use crate::spec::{Desired, FsType, MountFlags};
 
 pub use plan_error::PlanError;
@@ -77,6 +77,37 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
+}
+
+/// The step that replaces a config file with `doc`, after which `file` holds it. Refuses a
+/// symbolic link: an atomic rename would replace the link, not its target.
+fn replace_file<T>(
+    file: &mut FileState<T>,
+    param: &'static str,
+    doc: T,
+    after: Vec<u8>,
+    backup: bool,
+    summary: String,
+) -> Result<Step, PlanError> {
+    if file.is_symlink {
+        return Err(PlanError::FileIsSymlink {
+            param,
+            path: file.path.display().to_string(),
+        });
+    }
+    let step = Step {
+        action: Action::WriteFile {
+            param,
+            path: file.path.clone(),
+            before: file.bytes.clone(),
+            after: after.clone(),
+            backup,
+        },
+        summary,
+    };
+    file.bytes = Some(after);
+    file.doc = doc;
+    Ok(step)
 }
 
 pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, PlanError> {

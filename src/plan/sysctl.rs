@@ -1,6 +1,6 @@
 //! Steps for the persisted mqueue limits: `fs.mqueue.*` keys in the sysctl.d file. Pure: no I/O.
 
-use crate::plan::{Action, Plan, PlanError, Step};
+use crate::plan::{Plan, PlanError, replace_file};
 use crate::spec::Desired;
 
 const HEADER: &[u8] = b"# POSIX message queue limits for /dev/mqueue, managed by shmguard";
@@ -27,25 +27,9 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     if changes.is_empty() {
         return Ok(());
     }
-    let shown = file.path.display().to_string();
-    if file.is_symlink {
-        return Err(PlanError::FileIsSymlink {
-            param: "sysctl_path",
-            path: shown,
-        });
-    }
+    let summary = format!("persist in {}: {}", file.path.display(), changes.join(", "));
     let after = doc.render();
-    plan.steps.push(Step {
-        action: Action::WriteFile {
-            param: "sysctl_path",
-            path: file.path.clone(),
-            before: file.bytes.clone(),
-            after: after.clone(),
-            backup: d.backup,
-        },
-        summary: format!("persist in {shown}: {}", changes.join(", ")),
-    });
-    file.bytes = Some(after);
-    file.doc = doc;
+    let step = replace_file(file, "sysctl_path", doc, after, d.backup, summary)?;
+    plan.steps.push(step);
     Ok(())
 }

@@ -50,6 +50,27 @@ impl ShmObject {
     }
 }
 
+impl ShmObject {
+    /// Maps the object's first page with `prot`, hands the mapping to `f`, unmaps it.
+    fn with_page<R>(
+        &self,
+        prot: ProtFlags,
+        call: &'static str,
+        f: impl FnOnce(*mut u8) -> R,
+    ) -> Result<R, Failure> {
+        let len = NonZeroUsize::new(4096).expect("non-zero");
+        // SAFETY: a fresh shared mapping of a page the object holds (fallocated before); `f`
+        // only touches it through the pointer, and it is unmapped before returning.
+        unsafe {
+            let p = mmap(None, len, prot, MapFlags::MAP_SHARED, self.fd.as_fd(), 0)
+                .map_err(at(call))?;
+            let r = f(p.cast::<u8>().as_ptr());
+            munmap(p, 4096).map_err(at("munmap"))?;
+            Ok(r)
+        }
+    }
+}
+
 impl Drop for ShmObject {
     fn drop(&mut self) {
         let _ = nix::unistd::ftruncate(self.fd.as_fd(), 0);
@@ -61,29 +82,20 @@ impl Drop for ShmObject {
 pub fn shared_memory(name: &str) -> Result<(), Failure> {
     let obj = ShmObject::create(name)?;
     obj.reserve(4096)?;
-    let len = NonZeroUsize::new(4096).expect("non-zero");
-    // SAFETY: a fresh shared mapping of a page the object holds (fallocated above); it is
-    // written and read only through this pointer and unmapped before the object is dropped.
-    unsafe {
-        let p = mmap(
-            None,
-            len,
-            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-            MapFlags::MAP_SHARED,
-            obj.fd.as_fd(),
-            0,
-        )
-        .map_err(at("mmap"))?;
-        let bytes = p.cast::<u8>().as_ptr();
-        bytes.write_volatile(0x5a);
-        let back = bytes.read_volatile();
-        munmap(p, 4096).map_err(at("munmap"))?;
-        if back != 0x5a {
-            return Err(Failure {
-                call: "read back",
-                errno: Errno::EIO,
-            });
-        }
+    // SAFETY (of the accesses): the page is mapped read-write for the closure's duration.
+    let back = obj.with_page(
+        ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+        "mmap",
+        |bytes| unsafe {
+            bytes.write_volatile(0x5a);
+            bytes.read_volatile()
+        },
+    )?;
+    if back != 0x5a {
+        return Err(Failure {
+            call: "read back",
+            errno: Errno::EIO,
+        });
     }
     Ok(())
 }
@@ -169,19 +181,9 @@ pub fn reserve(name: &str, bytes: u64) -> Result<(), Failure> {
 pub fn exec_mapping(name: &str) -> Result<(), Failure> {
     let obj = ShmObject::create(name)?;
     obj.reserve(4096)?;
-    let len = NonZeroUsize::new(4096).expect("non-zero");
-    // SAFETY: the mapping is never read, written or executed; it is unmapped at once.
-    unsafe {
-        let p = mmap(
-            None,
-            len,
-            ProtFlags::PROT_READ | ProtFlags::PROT_EXEC,
-            MapFlags::MAP_SHARED,
-            obj.fd.as_fd(),
-            0,
-        )
-        .map_err(at("mmap PROT_EXEC"))?;
-        let _ = munmap(p, 4096);
-    }
-    Ok(())
+    obj.with_page(
+        ProtFlags::PROT_READ | ProtFlags::PROT_EXEC,
+        "mmap PROT_EXEC",
+        |_| (),
+    )
 }
