@@ -18,6 +18,7 @@ import glob
 import json
 import os
 import shutil
+import subprocess
 import time
 
 from sandbox import MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, LIBC, Sandbox, Stopwatch, die, mount, mount_points
@@ -214,11 +215,13 @@ class Bench:
             "    - name: mode 1777\n      ansible.builtin.file:\n"
             f"        path: {shm}\n        state: directory\n        mode: \"{MODE}\"\n",
         )
-        # What users install: the static binary in the playbook's library/ (ansible/install.sh).
-        library = self.sb.path("ansible/pb/library")
-        if not os.path.exists(library):
-            os.makedirs(library)
-            shutil.copy2(self.a.bin, os.path.join(library, "shmguard"))
+        # Installed as users do: ansible/install.sh puts the static binary in library/.
+        if not os.path.exists(self.sb.path("ansible/pb/library/shmguard")):
+            install = os.path.join(self.a.repo, "ansible/install.sh")
+            p = subprocess.run([install, self.sb.path("ansible/pb")], env=dict(os.environ, SHMGUARD_BIN=self.a.bin),
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                die(f"ansible/install.sh failed: {p.stdout}{p.stderr}")
         return ours, theirs
 
     def ansible_playbook(self, pb, extra_env=None):
