@@ -4,7 +4,7 @@
 
 use crate::observe::fstab::{Fstab, format_line};
 use crate::plan::live::{inodes_text, wanted_pages};
-use crate::plan::{Action, Plan, PlanError, Step};
+use crate::plan::{Action, Plan, PlanError, Step, check_readable, check_replaceable};
 use crate::spec::{Desired, FsType, Host, Mode, MountFlags, Quantity, SizeTarget, State};
 
 /// Index of the last `key=` word.
@@ -78,6 +78,9 @@ pub(super) fn edit_options(current: &[String], d: &Desired, host: &Host) -> Vec<
 pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     let host = plan.expected.host;
     let file = &plan.expected.fstab;
+    if d.state != State::Ephemeral {
+        check_readable("fstab_path", file)?;
+    }
     let mut doc: Fstab = file.doc.clone();
     let entries = doc.entries_at(d.path.as_bytes());
     let shown = file.path.display().to_string();
@@ -153,12 +156,7 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     if summaries.is_empty() {
         return Ok(());
     }
-    if file.is_symlink {
-        return Err(PlanError::FileIsSymlink {
-            param: "fstab_path",
-            path: shown,
-        });
-    }
+    check_replaceable("fstab_path", file)?;
     let after = doc.render();
     plan.steps.push(Step {
         action: Action::WriteFile {

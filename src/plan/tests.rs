@@ -39,6 +39,7 @@ fn observed(live: Option<LiveMount>, fstab: &[u8]) -> Observed {
             path: PathBuf::from("/etc/fstab"),
             bytes: Some(fstab.to_vec()),
             is_symlink: false,
+            is_mount_point: false,
             doc: Fstab::parse(fstab),
         },
         sysctl: None,
