@@ -8,6 +8,8 @@ mod strace;
 mod ansible;
 mod bad_input;
 mod check_mode;
+mod concurrency;
+mod crash;
 mod docs_fresh;
 mod faults;
 mod fstab_edit;
