@@ -13,6 +13,7 @@ mod crash;
 mod docs_fresh;
 mod faults;
 mod fstab_edit;
+mod hostile;
 mod mqueue;
 mod salt;
 mod states;
