@@ -37,7 +37,11 @@ fn observed(bytes: &[u8]) -> Observed {
 
 fn fstab_write(p: &shmguard::plan::Plan) -> Option<Vec<u8>> {
     p.steps.iter().find_map(|s| match &s.action {
-        Action::WriteFile { param: "fstab_path", after, .. } => Some(after.clone()),
+        Action::WriteFile {
+            param: "fstab_path",
+            after,
+            ..
+        } => Some(after.clone()),
         _ => None,
     })
 }
@@ -81,7 +85,10 @@ fuzz_target!(|data: &[u8]| {
             .filter(|(i, _)| !managed.contains(i))
             .map(|(_, l)| l.clone())
             .collect();
-        assert_eq!(new.lines, kept, "absent removed more than the managed lines");
+        assert_eq!(
+            new.lines, kept,
+            "absent removed more than the managed lines"
+        );
     } else if let Some(&first) = managed.first() {
         assert_eq!(new.lines.len(), before.lines.len());
         for (i, (a, b)) in before.lines.iter().zip(&new.lines).enumerate() {
@@ -94,8 +101,16 @@ fuzz_target!(|data: &[u8]| {
         // newline), and the one new line is the entry.
         assert!(after.starts_with(bytes), "appending changed existing bytes");
         let added = Fstab::parse(&after).entries_at(path.as_bytes());
-        assert_eq!(added, [new.lines.len() - 1], "the appended line is not the entry");
+        assert_eq!(
+            added,
+            [new.lines.len() - 1],
+            "the appended line is not the entry"
+        );
     }
     let again = plan(&desired, &observed(&after)).expect("the edited file plans again");
-    assert_eq!(fstab_write(&again), None, "not idempotent: a second run edits fstab again");
+    assert_eq!(
+        fstab_write(&again),
+        None,
+        "not idempotent: a second run edits fstab again"
+    );
 });

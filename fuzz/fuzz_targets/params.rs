@@ -13,7 +13,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let args: Map<String, Value> = args;
-    let Ok((params, _)) = json_args::parse(&args, "shmguard", |k| k.starts_with("_ansible_")) else {
+    let Ok((params, _)) = json_args::parse(&args, "shmguard", |k| k.starts_with("_ansible_"))
+    else {
         return;
     };
     match Desired::from_params(&params) {
