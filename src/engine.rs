@@ -2,15 +2,16 @@
 //! check mode) -> observe again -> Report. Check mode is decided here, once.
 //!
 //! Concurrency: a run that has something to change takes the lock of the files it manages
-//! (`FSTAB.lock`, and `SYSCTL.lock` for persisted mqueue limits; see `apply::file_lock`), then
+//! (`FSTAB.lock`, and `SYSCTL.lock` for persisted mqueue limits; see `apply::file_lock`) and
+//! of the mount point (a flock on the directory itself), then
 //! observes and plans AGAIN under the lock and applies that plan. The first, unlocked plan
 //! only decides whether a lock (and root) is needed at all, so compliant hosts and check mode
 //! never wait or create lock files. Planning from bytes read under the lock is what keeps
 //! parallel runs from losing each other's updates: each one edits the file the previous one
-//! left, and the live mount the previous one left. Locks are taken in one order (fstab, then
-//! sysctl), so runs cannot deadlock.
+//! left, and the live mount the previous one left. Locks are taken in one order (fstab,
+//! sysctl, mount point), so runs cannot deadlock.
 
-use crate::apply::{FileLock, apply, lock, remove_stale_temp_files};
+use crate::apply::{FileLock, LOCK_WAIT, apply, lock, lock_dir, remove_stale_temp_files};
 use crate::observe::{Observed, observe, privilege};
 use crate::plan::{Plan, plan};
 use crate::report::{Report, StateView, diff};
@@ -48,10 +49,15 @@ fn observe_and_plan(desired: &Desired, check: bool) -> Result<(Observed, Plan), 
     }
 }
 
-/// Takes the locks of the files this target manages, in a fixed order, and removes the
-/// temporary files of killed runs it finds beside them (safe only under the lock).
+/// Takes the locks of the files this target manages, then of the mount point, in that fixed
+/// order, and removes the temporary files of killed runs it finds beside the files (safe only
+/// under the lock). An ephemeral target manages no file: it locks only the mount point (a
+/// flock on the directory itself, so it creates nothing beside /etc/fstab).
 fn take_locks(desired: &Desired, warnings: &mut Vec<String>) -> Result<Vec<FileLock>, String> {
-    let mut files = vec![("fstab_path", &desired.fstab_path)];
+    let mut files = Vec::new();
+    if desired.state != State::Ephemeral {
+        files.push(("fstab_path", &desired.fstab_path));
+    }
     if desired.fstype == FsType::Mqueue
         && desired.state.persistent()
         && !desired.mqueue.managed().is_empty()
@@ -60,22 +66,17 @@ fn take_locks(desired: &Desired, warnings: &mut Vec<String>) -> Result<Vec<FileL
     }
     let mut locks = Vec::new();
     for (param, file) in files {
-        match lock(file, crate::apply::LOCK_WAIT) {
-            Ok(l) => locks.push(l),
-            // A live-only run on a read-only /etc (a read-only container) still runs: it
-            // writes no file, and only parallel live changes go unserialised.
-            Err(e) if desired.state == State::Ephemeral && e.read_only => {
-                warnings.push(format!("{e}; the live change is made without the lock"));
-                continue;
-            }
-            Err(e) => return Err(format!("{param}: {e}")),
-        }
+        locks.push(lock(file, LOCK_WAIT).map_err(|e| format!("{param}: {e}"))?);
         for stale in remove_stale_temp_files(file) {
             warnings.push(format!(
                 "removed {}, the temporary file of a run that was killed",
                 stale.display()
             ));
         }
+    }
+    if desired.state.live() {
+        let path = std::path::Path::new(&desired.path);
+        locks.extend(lock_dir(path, LOCK_WAIT).map_err(|e| format!("path: {e}"))?);
     }
     Ok(locks)
 }

@@ -37,8 +37,6 @@ pub struct FileLock {
 pub struct LockError {
     pub path: PathBuf,
     pub cause: String,
-    /// the lock file could not be created because its filesystem is read-only
-    pub read_only: bool,
 }
 
 impl fmt::Display for LockError {
@@ -62,7 +60,6 @@ pub fn lock(file: &Path, wait: Duration) -> Result<FileLock, LockError> {
     let err = |cause: String| LockError {
         path: path.clone(),
         cause,
-        read_only: false,
     };
     // O_NOFOLLOW: a planted link cannot make root create or lock a file elsewhere;
     // O_NONBLOCK: a planted FIFO cannot hang the open.
@@ -71,14 +68,40 @@ pub fn lock(file: &Path, wait: Duration) -> Result<FileLock, LockError> {
         OFlag::O_RDONLY | OFlag::O_CREAT | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK,
         Mode::from_bits_truncate(0o600),
     )
-    .map_err(|e| LockError {
-        read_only: e == Errno::EROFS,
-        ..err(format!("{} ({e:?})", e.desc()))
-    })?;
+    .map_err(|e| err(format!("{} ({e:?})", e.desc())))?;
     let st = fstat(&fd).map_err(|e| err(e.desc().to_string()))?;
     if SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) != SFlag::S_IFREG {
         return Err(err("it is not a regular file; remove it".into()));
     }
+    hold(fd, path, wait)
+}
+
+/// Takes the exclusive lock on the directory `path` itself (a mount root), opened without
+/// following links, waiting up to `wait`. Serialises live changes to one mount without
+/// creating any file; None when there is no directory there yet.
+pub fn lock_dir(path: &Path, wait: Duration) -> Result<Option<FileLock>, LockError> {
+    let err = |cause: String| LockError {
+        path: path.to_path_buf(),
+        cause,
+    };
+    let fd: OwnedFd = match open(
+        path,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT) => return Ok(None),
+        Err(e) => return Err(err(format!("{} ({e:?})", e.desc()))),
+    };
+    hold(fd, path.to_path_buf(), wait).map(Some)
+}
+
+/// Waits for the exclusive flock on `fd`.
+fn hold(fd: OwnedFd, path: PathBuf, wait: Duration) -> Result<FileLock, LockError> {
+    let err = |cause: String| LockError {
+        path: path.clone(),
+        cause,
+    };
     let start = Instant::now();
     loop {
         // The plain flock(2) call, not nix's Flock guard: the lock must end with the descriptor

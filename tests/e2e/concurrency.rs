@@ -107,6 +107,23 @@ fn parallel_runs_on_one_mount_keep_every_flag_live_and_in_fstab() {
     let fstab = sb.file("fstab", BASE);
     let shm = sb.tmpfs("shm", "size=4m");
     let flags = ["nodev", "nosuid", "noexec", "noatime"];
+    // Live only: serialised by the lock on the mount point itself.
+    let children = (0..8)
+        .map(|i| {
+            spawn(
+                &sb,
+                &["--path", &shm, "--state", "ephemeral", "-o", flags[i % 4]].map(String::from),
+            )
+        })
+        .collect();
+    finish(children);
+    let live = sb.mountinfo(&shm);
+    for f in flags {
+        assert!(live.contains(f), "{f} lost live (ephemeral): {live}");
+    }
+    sb.sh(&format!(
+        "umount {shm} && mount -t tmpfs -o size=4m tmpfs {shm}"
+    ));
     let children = (0..12)
         .map(|i| {
             spawn(
