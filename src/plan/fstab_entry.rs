@@ -72,6 +72,13 @@ pub(super) fn edit_options(current: &[String], d: &Desired, host: &Host) -> Vec<
     if words.is_empty() {
         words.push("defaults".to_string());
     }
+    // A field that starts with `#` reads as a comment, hiding the rest of the line: keep such
+    // words (`dev,#x` once removing `dev` would lead with `#x`), but never first.
+    if words.first().is_some_and(|w| w.starts_with('#')) {
+        let (hashed, rest): (Vec<String>, Vec<String>) =
+            words.into_iter().partition(|w| w.starts_with('#'));
+        words = rest.into_iter().chain(hashed).collect();
+    }
     words
 }
 
