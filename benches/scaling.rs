@@ -98,6 +98,7 @@ fn observe_and_plan(d: &Desired, mountinfo_bytes: &[u8], fstab_bytes: &[u8]) -> 
             path: PathBuf::from("/etc/fstab"),
             bytes: Some(fstab_bytes.to_vec()),
             is_symlink: false,
+            is_mount_point: false,
             doc: Fstab::parse(fstab_bytes),
         },
         sysctl: None,

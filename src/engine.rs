@@ -1,11 +1,21 @@
 //! The engine every front end calls: Params -> Desired -> observe -> plan -> (apply unless
 //! check mode) -> observe again -> Report. Check mode is decided here, once.
+//!
+//! Concurrency: a run that has something to change takes the lock of the files it manages
+//! (`FSTAB.lock`, and `SYSCTL.lock` for persisted mqueue limits; see `apply::file_lock`) and
+//! of the mount point (a flock on the directory itself), then
+//! observes and plans AGAIN under the lock and applies that plan. The first, unlocked plan
+//! only decides whether a lock (and root) is needed at all, so compliant hosts and check mode
+//! never wait or create lock files. Planning from bytes read under the lock is what keeps
+//! parallel runs from losing each other's updates: each one edits the file the previous one
+//! left, and the live mount the previous one left. Locks are taken in one order (fstab,
+//! sysctl, mount point), so runs cannot deadlock.
 
-use crate::apply::apply;
-use crate::observe::{Observed, observe};
-use crate::plan::plan;
+use crate::apply::{FileLock, LOCK_WAIT, apply, lock, lock_dir, remove_stale_temp_files};
+use crate::observe::{Observed, observe, privilege};
+use crate::plan::{Plan, plan};
 use crate::report::{Report, StateView, diff};
-use crate::spec::{Desired, Params};
+use crate::spec::{Desired, FsType, Params, State};
 
 /// How to run: check mode plans without applying; diff mode adds before/after texts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,6 +34,53 @@ fn failed(path: String, msg: String, check: bool) -> Report {
     }
 }
 
+/// Observes and plans; a failure is already the Report to return.
+fn observe_and_plan(desired: &Desired, check: bool) -> Result<(Observed, Plan), Box<Report>> {
+    let path = desired.path.clone();
+    let before =
+        observe(desired).map_err(|e| Box::new(failed(path.clone(), e.to_string(), check)))?;
+    match plan(desired, &before) {
+        Ok(p) => Ok((before, p)),
+        Err(e) => {
+            let mut r = failed(path, e.to_string(), check);
+            r.before = Some(StateView::of(&before, desired));
+            Err(Box::new(r))
+        }
+    }
+}
+
+/// Takes the locks of the files this target manages, then of the mount point, in that fixed
+/// order, and removes the temporary files of killed runs it finds beside the files (safe only
+/// under the lock). An ephemeral target manages no file: it locks only the mount point (a
+/// flock on the directory itself, so it creates nothing beside /etc/fstab).
+fn take_locks(desired: &Desired, warnings: &mut Vec<String>) -> Result<Vec<FileLock>, String> {
+    let mut files = Vec::new();
+    if desired.state != State::Ephemeral {
+        files.push(("fstab_path", &desired.fstab_path));
+    }
+    if desired.fstype == FsType::Mqueue
+        && desired.state.persistent()
+        && !desired.mqueue.managed().is_empty()
+    {
+        files.push(("sysctl_path", &desired.sysctl_path));
+    }
+    let mut locks = Vec::new();
+    for (param, file) in files {
+        locks.push(lock(file, LOCK_WAIT).map_err(|e| format!("{param}: {e}"))?);
+        for stale in remove_stale_temp_files(file) {
+            warnings.push(format!(
+                "removed {}, the temporary file of a run that was killed",
+                stale.display()
+            ));
+        }
+    }
+    if desired.state.live() {
+        let path = std::path::Path::new(&desired.path);
+        locks.extend(lock_dir(path, LOCK_WAIT).map_err(|e| format!("path: {e}"))?);
+    }
+    Ok(locks)
+}
+
 /// Runs one target to completion and reports; every failure is a Report with failed: true.
 pub fn run(params: &Params, mode: RunMode) -> Report {
     let desired = match Desired::from_params(params) {
@@ -37,17 +94,41 @@ pub fn run(params: &Params, mode: RunMode) -> Report {
         }
     };
     let path = desired.path.clone();
-    let before = match observe(&desired) {
-        Ok(o) => o,
-        Err(e) => return failed(path, e.to_string(), mode.check),
+    let (mut before, mut plan) = match observe_and_plan(&desired, mode.check) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
-    let plan = match plan(&desired, &before) {
-        Ok(p) => p,
-        Err(e) => {
-            let mut r = failed(path, e.to_string(), mode.check);
+    let mut lock_warnings = Vec::new();
+    let _locks = if mode.check || plan.is_empty() {
+        Vec::new()
+    } else {
+        if !privilege::can_administer() {
+            let todo: Vec<String> = plan.steps.iter().map(|s| s.summary.clone()).collect();
+            let mut r = failed(
+                path.clone(),
+                format!(
+                    "{path}: needs root (CAP_SYS_ADMIN) to apply; nothing was changed. It would: {}. Run it as root (Ansible: become: true), or audit without root with check mode or `shmguard status`",
+                    todo.join("; ")
+                ),
+                false,
+            );
             r.before = Some(StateView::of(&before, &desired));
             return r;
         }
+        let locks = match take_locks(&desired, &mut lock_warnings) {
+            Ok(l) => l,
+            Err(msg) => {
+                let mut r = failed(path.clone(), format!("{path}: {msg}"), false);
+                r.before = Some(StateView::of(&before, &desired));
+                return r;
+            }
+        };
+        // Under the lock: what another run changed meanwhile is seen, and planned from.
+        (before, plan) = match observe_and_plan(&desired, false) {
+            Ok(x) => x,
+            Err(r) => return *r,
+        };
+        locks
     };
     let mut report = Report {
         changed: !plan.is_empty(),
@@ -57,6 +138,7 @@ pub fn run(params: &Params, mode: RunMode) -> Report {
         warnings: plan.warnings.clone(),
         ..Report::default()
     };
+    report.warnings.extend(lock_warnings);
     let summaries: Vec<String> = plan.steps.iter().map(|s| s.summary.clone()).collect();
     let after: Observed = if mode.check || plan.is_empty() {
         report.actions = summaries;

@@ -1,7 +1,12 @@
 //! Atomic file replacement: a unique temporary file in the same directory, written, given the
 //! old file's owner and mode, fsynced, renamed over the old one, and the directory fsynced.
 //! Readers see the old bytes or the new bytes, never a mix; on any error the temporary file is
-//! removed and the old file is untouched.
+//! removed and the old file is untouched. The caller holds the file's lock (`file_lock`), so the
+//! check that the file still holds the planned-from bytes and the rename are one step for every
+//! writer that locks; the check still catches writers that do not (an editor).
+//!
+//! A file that is itself a mount point (bind-mounted over) cannot be renamed onto (EBUSY):
+//! that is an error, never a fallback to writing in place, which a crash could truncate.
 
 use std::fmt;
 use std::fs::File;
@@ -17,17 +22,33 @@ pub struct WriteError {
     pub doing: String,
     pub path: PathBuf,
     pub source: std::io::Error,
+    /// the new file is already in place (only its directory could not be synced)
+    pub replaced: bool,
 }
 
 impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "cannot {} {}: {}; the file was left as it was",
+            "cannot {} {}: {}",
             self.doing,
             self.path.display(),
             self.source
-        )
+        )?;
+        if self.source.raw_os_error() == Some(nix::libc::EBUSY) {
+            write!(
+                f,
+                " (it is a mount point, e.g. a bind-mounted file: it cannot be replaced atomically, and shmguard does not write it in place)"
+            )?;
+        }
+        if self.replaced {
+            write!(
+                f,
+                "; the new file is in place, but a crash before the disk catches up may bring the old one back"
+            )
+        } else {
+            write!(f, "; the file was left as it was")
+        }
     }
 }
 
@@ -40,7 +61,54 @@ fn ctx(doing: &str, path: &Path) -> impl FnOnce(std::io::Error) -> WriteError {
         doing,
         path,
         source,
+        replaced: false,
     }
+}
+
+/// `.NAME.shmguard.PID.N`: the temporary file for `NAME`, unique per process and call.
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.shmguard.")
+}
+
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Removes temporary files a killed run left beside `path`. Only call it holding the file's
+/// lock: every live writer holds the lock while its temporary file exists, so any found then
+/// belongs to a dead one. Regular files matching the exact name pattern only; links are not
+/// followed (unlink removes the link itself).
+pub fn remove_stale_temp_files(path: &Path) -> Vec<PathBuf> {
+    let prefix = temp_prefix(path);
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir_of(path)) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let ours = rest
+            .split_once('.')
+            .is_some_and(|(pid, n)| is_digits(pid) && is_digits(n));
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if ours && regular && std::fs::remove_file(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -81,16 +149,10 @@ pub fn write_atomically(
         }
         _ => None,
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let dir = dir_of(path);
     let tmp = dir.join(format!(
-        ".{name}.shmguard.{}.{}",
+        "{}{}.{}",
+        temp_prefix(path),
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
@@ -98,11 +160,19 @@ pub fn write_atomically(
         .and_then(|()| std::fs::rename(&tmp, path).map_err(ctx("rename the new file over", path)));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
+        if let Some(b) = &backup_path {
+            let _ = std::fs::remove_file(b);
+        }
         return Err(e);
     }
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
+    // The rename is done: the new bytes are what every reader sees. Syncing the directory
+    // makes the rename itself durable; if that fails, say so rather than claim success.
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| WriteError {
+            replaced: true,
+            ..ctx("sync the directory of", path)(source)
+        })?;
     Ok(backup_path)
 }
 
@@ -184,6 +254,52 @@ mod tests {
             .unwrap();
         assert_eq!(std::fs::read(&b).unwrap(), b"old");
         assert!(b.to_string_lossy().ends_with('~'));
+    }
+
+    #[test]
+    fn stale_temporary_files_of_dead_runs_are_removed_and_nothing_else() {
+        let d = scratch("stale");
+        let p = d.join("fstab");
+        for name in [
+            ".fstab.shmguard.123.0",
+            ".fstab.shmguard.x.0",
+            ".other.shmguard.1.0",
+            "fstab",
+        ] {
+            std::fs::write(d.join(name), b"x").unwrap();
+        }
+        std::os::unix::fs::symlink("fstab", d.join(".fstab.shmguard.9.9")).unwrap();
+        assert_eq!(
+            remove_stale_temp_files(&p),
+            [d.join(".fstab.shmguard.123.0")]
+        );
+        let mut left: Vec<String> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                ".fstab.shmguard.9.9",
+                ".fstab.shmguard.x.0",
+                ".other.shmguard.1.0",
+                "fstab"
+            ]
+        );
+    }
+
+    #[test]
+    fn ebusy_says_why_there_is_no_in_place_fallback() {
+        let e = WriteError {
+            doing: "rename the new file over".into(),
+            path: PathBuf::from("/etc/fstab"),
+            source: std::io::Error::from_raw_os_error(nix::libc::EBUSY),
+            replaced: false,
+        };
+        let text = e.to_string();
+        assert!(text.contains("mount point"), "{text}");
+        assert!(text.ends_with("the file was left as it was"), "{text}");
     }
 
     #[test]

@@ -3,14 +3,17 @@
 
 mod atomic_file;
 mod chmod;
+mod file_lock;
 mod mount;
+mod mount_root;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use crate::plan::{Action, Plan};
 
-pub use atomic_file::{WriteError, write_atomically};
+pub use atomic_file::{WriteError, remove_stale_temp_files, write_atomically};
+pub use file_lock::{FileLock, LockError, WAIT as LOCK_WAIT, lock, lock_dir, lock_path};
 
 /// What a finished apply did.
 #[derive(Debug, Default)]
@@ -77,7 +80,12 @@ pub fn apply(plan: &Plan) -> Result<Applied, ApplyError> {
                     applied.backups.extend(b);
                     Ok(())
                 }
-                Err(e) => Err(format!("{param}: {e}")),
+                Err(e) => {
+                    if e.replaced {
+                        applied.done.push(step.summary.clone());
+                    }
+                    Err(format!("{param}: {e}"))
+                }
             },
         };
         match result {

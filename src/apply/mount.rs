@@ -1,10 +1,10 @@
 //! mount(2) and remount through nix. A remount passes every per-mount flag the mount is to
 //! keep, because MS_REMOUNT replaces them (a bare `size=` remount would drop nosuid,nodev,noexec).
-
-use std::os::unix::fs::MetadataExt;
+//! It acts on the verified mount root descriptor (`mount_root`), not on the path again.
 
 use nix::mount::MsFlags;
 
+use crate::apply::mount_root::{fd_path, open_mount_root};
 use crate::spec::MountFlags;
 use crate::spec::flags::Atime;
 
@@ -49,22 +49,6 @@ pub fn mount(
     .map_err(errno_text)
 }
 
-/// Checks that `path` is still the mount that was observed, so a swapped path is never changed.
-pub fn check_dev(path: &str, dev: (u32, u32)) -> Result<(), String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    let (major, minor) = (
-        nix::sys::stat::major(meta.dev()) as u32,
-        nix::sys::stat::minor(meta.dev()) as u32,
-    );
-    if (major, minor) != dev {
-        return Err(format!(
-            "{path} is now device {major}:{minor}, not the {}:{} that was observed; it changed while shmguard ran, nothing was done to it",
-            dev.0, dev.1
-        ));
-    }
-    Ok(())
-}
-
 pub fn remount(
     path: &str,
     dev: (u32, u32),
@@ -72,7 +56,7 @@ pub fn remount(
     keep_super: &[String],
     data: &str,
 ) -> Result<(), String> {
-    check_dev(path, dev)?;
+    let root = open_mount_root(path, Some(dev))?;
     let mut ms = ms_flags(flags) | MsFlags::MS_REMOUNT;
     if data.is_empty() {
         // Per-mount flags only: leave the superblock (size, inodes, sync) alone.
@@ -87,5 +71,12 @@ pub fn remount(
             };
         }
     }
-    nix::mount::mount(None::<&str>, path, None::<&str>, ms, Some(data)).map_err(errno_text)
+    nix::mount::mount(
+        None::<&str>,
+        fd_path(&root).as_str(),
+        None::<&str>,
+        ms,
+        Some(data),
+    )
+    .map_err(errno_text)
 }

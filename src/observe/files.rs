@@ -1,10 +1,11 @@
 //! FileState: a config file as it is on disk (bytes, metadata, parsed form), or its absence.
 
 use std::io::ErrorKind;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::observe::ObserveError;
+use crate::observe::{ObserveError, mountinfo};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState<T> {
@@ -13,6 +14,9 @@ pub struct FileState<T> {
     pub bytes: Option<Vec<u8>>,
     /// lstat: the path is a symbolic link
     pub is_symlink: bool,
+    /// mountinfo: something is mounted on the path itself (a bind-mounted file), so rename(2)
+    /// onto it fails with EBUSY and it cannot be replaced atomically
+    pub is_mount_point: bool,
     /// the parsed bytes (empty when the file does not exist)
     pub doc: T,
 }
@@ -56,8 +60,25 @@ pub fn read<T>(
     let doc = parse(bytes.as_deref().unwrap_or_default());
     Ok(FileState {
         path: path.to_path_buf(),
+        is_mount_point: bytes.is_some() && !is_symlink && is_mount_point(path),
         bytes,
         is_symlink,
         doc,
     })
+}
+
+/// Whether a mount sits on `path` itself: the file (not a link to it) is a mountinfo mount
+/// point, once its directory is resolved the way the kernel lists it.
+fn is_mount_point(path: &Path) -> bool {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    let Ok(real) = std::fs::canonicalize(dir).map(|d| d.join(name)) else {
+        return false;
+    };
+    let Ok(table) = mountinfo::read() else {
+        return false;
+    };
+    let (entries, _) = mountinfo::parse(&table);
+    mountinfo::find(&entries, real.as_os_str().as_bytes()).is_some()
 }

@@ -5,7 +5,10 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub text: Vec<u8>,
-    /// `\n`, `\r\n`, or empty for a last line without newline
+    /// `\n`, `\r\n`, or for a last line without newline `\r` or empty. A lone `\r` at the
+    /// very end is read as the line's ending, not as part of its last field: appending a line
+    /// adds `\n` after it, which makes it a CRLF ending, so reading it that way from the start
+    /// keeps an append from changing which entries the file holds.
     pub eol: &'static [u8],
 }
 
@@ -26,7 +29,8 @@ impl LineFile {
             let (text, eol): (&[u8], &'static [u8]) = match (has_eol, line.strip_suffix(b"\r")) {
                 (true, Some(t)) => (t, b"\r\n"),
                 (true, None) => (line, b"\n"),
-                (false, _) => (line, b""),
+                (false, Some(t)) => (t, b"\r"),
+                (false, None) => (line, b""),
             };
             lines.push(Line {
                 text: text.to_vec(),
@@ -49,13 +53,15 @@ impl LineFile {
     /// Appends a line, ending the current last line first if it had no newline. The new line
     /// takes the file's line ending.
     pub fn append(&mut self, text: Vec<u8>) {
-        let eol: &'static [u8] = match self.lines.iter().rev().find(|l| !l.eol.is_empty()) {
+        let eol: &'static [u8] = match self.lines.iter().rev().find(|l| l.eol.ends_with(b"\n")) {
             Some(l) => l.eol,
             None => b"\n",
         };
         if let Some(last) = self.lines.last_mut() {
-            if last.eol.is_empty() {
-                last.eol = eol;
+            match last.eol {
+                b"" => last.eol = eol,
+                b"\r" => last.eol = b"\r\n",
+                _ => {}
             }
         }
         self.lines.push(Line { text, eol });
@@ -79,9 +85,23 @@ mod tests {
             b"a\r\n\r\nb",
             b"\xff\xfe\n\tx \r\n",
             b"a\n\n",
+            b"a\r",
+            b"\r",
+            b"a\n\r\r",
         ] {
             assert_eq!(LineFile::parse(bytes).render(), bytes);
         }
+    }
+
+    /// Found by fuzzing (fuzz/corpus/fstab/regression-trailing-cr): `x /dev/shm\r` with no
+    /// newline read as a line for `/dev/shm\r`; appending the newline then made it a second
+    /// /dev/shm entry.
+    #[test]
+    fn a_trailing_cr_without_newline_is_a_line_ending() {
+        let mut f = LineFile::parse(b"x /dev/shm\r");
+        assert_eq!(f.lines[0].text, b"x /dev/shm");
+        f.append(b"y".to_vec());
+        assert_eq!(f.render(), b"x /dev/shm\r\ny\n");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod fstab;
 pub mod line_file;
 pub mod live;
 pub mod mountinfo;
+pub mod privilege;
 pub mod sysctl_conf;
 
 use std::collections::BTreeMap;

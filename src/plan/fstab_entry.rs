@@ -4,7 +4,7 @@
 
 use crate::observe::fstab::{Fstab, format_line};
 use crate::plan::live::{inodes_text, wanted_pages};
-use crate::plan::{Plan, PlanError, replace_file};
+use crate::plan::{Plan, PlanError, check_readable, replace_file};
 use crate::spec::{Desired, FsType, Host, Mode, MountFlags, Quantity, SizeTarget, State};
 
 /// Index of the last `key=` word.
@@ -72,12 +72,22 @@ pub(super) fn edit_options(current: &[String], d: &Desired, host: &Host) -> Vec<
     if words.is_empty() {
         words.push("defaults".to_string());
     }
+    // A field that starts with `#` reads as a comment, hiding the rest of the line: keep such
+    // words (`dev,#x` once removing `dev` would lead with `#x`), but never first.
+    if words.first().is_some_and(|w| w.starts_with('#')) {
+        let (hashed, rest): (Vec<String>, Vec<String>) =
+            words.into_iter().partition(|w| w.starts_with('#'));
+        words = rest.into_iter().chain(hashed).collect();
+    }
     words
 }
 
 pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     let host = plan.expected.host;
     let file = &plan.expected.fstab;
+    if d.state != State::Ephemeral {
+        check_readable("fstab_path", file)?;
+    }
     let mut doc: Fstab = file.doc.clone();
     let entries = doc.entries_at(d.path.as_bytes());
     let shown = file.path.display().to_string();

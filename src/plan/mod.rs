@@ -79,8 +79,8 @@ impl Plan {
     }
 }
 
-/// The step that replaces a config file with `doc`, after which `file` holds it. Refuses a
-/// symbolic link: an atomic rename would replace the link, not its target.
+/// The step that replaces a config file with `doc`, after which `file` holds it. Refuses what
+/// an atomic rename cannot replace (see `check_replaceable`).
 fn replace_file<T>(
     file: &mut FileState<T>,
     param: &'static str,
@@ -89,12 +89,7 @@ fn replace_file<T>(
     backup: bool,
     summary: String,
 ) -> Result<Step, PlanError> {
-    if file.is_symlink {
-        return Err(PlanError::FileIsSymlink {
-            param,
-            path: file.path.display().to_string(),
-        });
-    }
+    check_replaceable(param, file)?;
     let step = Step {
         action: Action::WriteFile {
             param,
@@ -124,6 +119,32 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, PlanError> {
         sysctl::plan(desired, &mut plan)?;
     }
     Ok(plan)
+}
+
+/// Refuses a file whose meaning shmguard cannot be sure of: a NUL byte ends a line early for
+/// libmount and systemd, so the entries they see are not the ones parsed here.
+fn check_readable<T>(param: &'static str, file: &FileState<T>) -> Result<(), PlanError> {
+    let bytes = file.bytes.as_deref().unwrap_or_default();
+    match bytes.iter().position(|b| *b == 0) {
+        Some(at) => Err(PlanError::FileHasNul {
+            param,
+            path: file.path.display().to_string(),
+            line: 1 + bytes[..at].iter().filter(|b| **b == b'\n').count(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses to plan a write that cannot be an atomic replacement of the file itself.
+fn check_replaceable<T>(param: &'static str, file: &FileState<T>) -> Result<(), PlanError> {
+    let path = file.path.display().to_string();
+    if file.is_symlink {
+        return Err(PlanError::FileIsSymlink { param, path });
+    }
+    if file.is_mount_point {
+        return Err(PlanError::FileIsMountPoint { param, path });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

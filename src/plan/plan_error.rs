@@ -30,6 +30,15 @@ pub enum PlanError {
         param: &'static str,
         path: String,
     },
+    FileIsMountPoint {
+        param: &'static str,
+        path: String,
+    },
+    FileHasNul {
+        param: &'static str,
+        path: String,
+        line: usize,
+    },
     NoMqueueSysctl {
         param: &'static str,
     },
@@ -67,6 +76,14 @@ impl fmt::Display for PlanError {
             PlanError::FileIsSymlink { param, path } => write!(
                 f,
                 "{param}: {path} is a symbolic link; replacing it atomically would replace the link, not its target. Point {param} at the real file"
+            ),
+            PlanError::FileIsMountPoint { param, path } => write!(
+                f,
+                "{param}: {path} is a mount point (a file bind-mounted over it), so it cannot be replaced atomically: rename(2) onto it fails with EBUSY, and shmguard never rewrites it in place, because a crash in the middle would leave it truncated. Edit the file that is mounted there, or point {param} at it"
+            ),
+            PlanError::FileHasNul { param, path, line } => write!(
+                f,
+                "{param}: {path} contains a NUL byte on line {line}; the tools that read it at boot stop a line at the NUL, so shmguard cannot know what the file means there and changes nothing. Remove the NUL bytes first"
             ),
             PlanError::NoMqueueSysctl { param } => write!(
                 f,

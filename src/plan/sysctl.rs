@@ -1,6 +1,6 @@
 //! Steps for the persisted mqueue limits: `fs.mqueue.*` keys in the sysctl.d file. Pure: no I/O.
 
-use crate::plan::{Plan, PlanError, replace_file};
+use crate::plan::{Plan, PlanError, check_readable, replace_file};
 use crate::spec::Desired;
 
 const HEADER: &[u8] = b"# POSIX message queue limits for /dev/mqueue, managed by shmguard";
@@ -12,6 +12,7 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     let Some(file) = plan.expected.sysctl.as_mut() else {
         return Ok(());
     };
+    check_readable("sysctl_path", file)?;
     let mut doc = file.doc.clone();
     if !file.exists() {
         doc.file.append(HEADER.to_vec());

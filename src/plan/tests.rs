@@ -39,6 +39,7 @@ fn observed(live: Option<LiveMount>, fstab: &[u8]) -> Observed {
             path: PathBuf::from("/etc/fstab"),
             bytes: Some(fstab.to_vec()),
             is_symlink: false,
+            is_mount_point: false,
             doc: Fstab::parse(fstab),
         },
         sysctl: None,
@@ -311,6 +312,18 @@ fn expected_state_replans_to_nothing() {
     );
     let p = plan(&d, &o).unwrap();
     assert!(!p.is_empty());
+    let again = plan(&d, &p.expected).unwrap();
+    assert!(again.is_empty(), "{:?}", summaries(&again));
+}
+
+/// Found by fuzzing (fuzz/corpus/fstab/regression-hash-option): removing `dev` from `dev,#`
+/// led the options field with `#`, which made the rest of the line a comment.
+#[test]
+fn an_edited_options_field_never_starts_with_a_hash() {
+    let before = b"tmpfs /dev/shm tmpfs dev,#x 0 0\n";
+    let d = desired(json!({"options": ["nodev"], "state": "present"}));
+    let p = plan(&d, &observed(None, before)).unwrap();
+    assert_eq!(fstab_after(&p), "tmpfs /dev/shm tmpfs nodev,#x 0 0\n");
     let again = plan(&d, &p.expected).unwrap();
     assert!(again.is_empty(), "{:?}", summaries(&again));
 }

@@ -8,6 +8,9 @@ pub mod param_error;
 pub mod params;
 pub mod size;
 
+#[cfg(test)]
+mod properties;
+
 pub use desired::{Desired, MqueueLimits, SizeTarget};
 pub use flags::{Flag, MountFlags};
 pub use mode::Mode;

@@ -11,7 +11,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[schemars(title = "shmguard parameters")]
 pub struct Params {
     /// Mount point to manage. Must be absolute.
-    #[serde(default, alias = "name", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "name",
+        deserialize_with = "de_path",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("default" = "/dev/shm", "x-aliases" = ["name"]))]
     pub path: Option<String>,
 
@@ -104,12 +109,20 @@ pub struct Params {
     pub msgsize_max: Option<i64>,
 
     /// sysctl.d file that persists the mqueue limits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_sysctl_path",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("default" = "/etc/sysctl.d/90-shmguard-mqueue.conf"))]
     pub sysctl_path: Option<String>,
 
     /// fstab file to manage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_fstab_path",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(extend("default" = "/etc/fstab"))]
     pub fstab_path: Option<String>,
 
@@ -228,6 +241,9 @@ macro_rules! named {
 }
 
 named! {
+    de_path: path -> Option<String> = "path";
+    de_fstab_path: path -> Option<String> = "fstab_path";
+    de_sysctl_path: path -> Option<String> = "sysctl_path";
     de_mode: mode -> Option<String> = "mode";
     de_size: string -> Option<String> = "size";
     de_min_size: string -> Option<String> = "min_size";
@@ -258,6 +274,16 @@ mod lenient {
                 &other,
                 "a string such as \"4G\" or a whole number of bytes",
             )),
+        }
+    }
+
+    /// A path must be a string; a number or list is refused naming the parameter (serde's own
+    /// "invalid type" message would not say which one).
+    pub fn path<'de, D: Deserializer<'de>>(name: &str, d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s)),
+            other => Err(type_error(name, &other, "an absolute path as a string")),
         }
     }
 
@@ -363,6 +389,14 @@ mod tests {
     fn an_unquoted_mode_is_refused_with_the_reason() {
         let e = parse(json!({"mode": 1777})).unwrap_err();
         assert!(e.contains("quoted string"), "{e}");
+    }
+
+    #[test]
+    fn a_path_of_the_wrong_type_names_its_parameter() {
+        let e = parse(json!({"fstab_path": ["a"]})).unwrap_err();
+        assert!(e.starts_with("fstab_path: [\"a\"] is not accepted"), "{e}");
+        let e = parse(json!({"name": 42})).unwrap_err();
+        assert!(e.starts_with("path: 42 is not accepted"), "{e}");
     }
 
     #[test]

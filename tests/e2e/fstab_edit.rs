@@ -120,5 +120,9 @@ fn the_replaced_fstab_keeps_its_mode_and_leaves_no_temporary_file() {
     let r = sb.apply(&["--path", &shm, "--state", "present", "--fstab-path", &fstab]);
     assert_eq!(r["changed"], true);
     assert_eq!(sb.mode(&fstab), "640");
-    assert_eq!(sb.sh(&format!("ls -A {}/etc", sb.path(""))), "fstab\n");
+    // fstab.lock is the lock file other writers share (libmount's FILE.lock convention).
+    assert_eq!(
+        sb.sh(&format!("ls -A {}/etc", sb.path(""))),
+        "fstab\nfstab.lock\n"
+    );
 }

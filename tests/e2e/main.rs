@@ -1,14 +1,20 @@
 //! End-to-end tests: the real shmguard binary against real kernel mounts in private
 //! namespaces (see sandbox.rs), and the real ansible-playbook. One module per feature.
 
+mod counts;
 mod sandbox;
+mod strace;
 
 mod ansible;
 mod audit;
 mod bad_input;
 mod check_mode;
+mod concurrency;
+mod crash;
 mod docs_fresh;
+mod faults;
 mod fstab_edit;
+mod hostile;
 mod mqueue;
 mod probe;
 mod salt;
