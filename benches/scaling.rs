@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use shmguard::observe::{FileState, Fstab, Observed, PathKind, Usage, live, mountinfo};
@@ -87,20 +87,17 @@ fn desired() -> Desired {
 /// What `engine::run` does between reading the bytes and applying: parse both tables, find the
 /// mount, build Observed, plan.
 fn observe_and_plan(d: &Desired, mountinfo_bytes: &[u8], fstab_bytes: &[u8]) -> Plan {
-    let (entries, _bad) = mountinfo::parse(mountinfo_bytes);
-    let entry = mountinfo::find(&entries, PATH.as_bytes()).expect("managed mount listed");
-    let live = live::from_entry(entry, 0o755, Usage::default(), &HOST);
+    let entry = mountinfo::find_in(mountinfo_bytes, PATH.as_bytes()).expect("managed mount listed");
+    let live = live::from_entry(&entry, 0o755, Usage::default(), &HOST);
     let observed = Observed {
         host: HOST,
         path_kind: PathKind::Directory,
         live: Some(live),
-        fstab: FileState {
-            path: PathBuf::from("/etc/fstab"),
-            bytes: Some(fstab_bytes.to_vec()),
-            is_symlink: false,
-            is_mount_point: false,
-            doc: Fstab::parse(fstab_bytes),
-        },
+        fstab: FileState::from_bytes(
+            Path::new("/etc/fstab"),
+            Some(fstab_bytes.to_vec()),
+            Fstab::from_shared,
+        ),
         sysctl: None,
         mqueue_limits: BTreeMap::new(),
     };

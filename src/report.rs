@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::observe::Observed;
+use crate::observe::line_file::Shared;
 use crate::spec::{Desired, HumanBytes};
 
 /// The result of one shmguard run.
@@ -189,14 +190,14 @@ pub fn diff(path: &str, before: &Observed, after: &Observed, d: &Desired) -> Vec
         before: b.live_text(),
         after: a.live_text(),
     }];
-    let mut file = |p: &std::path::Path, old: &Option<Vec<u8>>, new: &Option<Vec<u8>>| {
+    let mut file = |p: &std::path::Path, old: &Option<Shared>, new: &Option<Shared>| {
         if old != new {
             let h = p.display().to_string();
             items.push(DiffItem {
                 before_header: h.clone(),
                 after_header: h,
-                before: lossy(old.as_deref().unwrap_or_default()),
-                after: lossy(new.as_deref().unwrap_or_default()),
+                before: lossy(old.as_deref().map(Vec::as_slice).unwrap_or_default()),
+                after: lossy(new.as_deref().map(Vec::as_slice).unwrap_or_default()),
             });
         }
     };

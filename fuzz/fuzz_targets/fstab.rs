@@ -4,7 +4,7 @@
 #![no_main]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
@@ -23,13 +23,7 @@ fn observed(bytes: &[u8]) -> Observed {
         host: HOST,
         path_kind: PathKind::Missing,
         live: None,
-        fstab: FileState {
-            path: PathBuf::from("/etc/fstab"),
-            bytes: Some(bytes.to_vec()),
-            is_symlink: false,
-            is_mount_point: false,
-            doc: Fstab::parse(bytes),
-        },
+        fstab: FileState::from_bytes(Path::new("/etc/fstab"), Some(bytes.to_vec()), Fstab::from_shared),
         sysctl: None,
         mqueue_limits: BTreeMap::new(),
     }
@@ -41,7 +35,7 @@ fn fstab_write(p: &shmguard::plan::Plan) -> Option<Vec<u8>> {
             param: "fstab_path",
             after,
             ..
-        } => Some(after.clone()),
+        } => Some(after.to_vec()),
         _ => None,
     })
 }
@@ -79,19 +73,18 @@ fuzz_target!(|data: &[u8]| {
     let managed = doc.entries_at(path.as_bytes());
     if state == "absent" {
         let kept: Vec<_> = before
-            .lines
-            .iter()
+            .lines()
             .enumerate()
             .filter(|(i, _)| !managed.contains(i))
-            .map(|(_, l)| l.clone())
+            .map(|(_, l)| l)
             .collect();
         assert_eq!(
-            new.lines, kept,
+            new.lines().collect::<Vec<_>>(), kept,
             "absent removed more than the managed lines"
         );
     } else if let Some(&first) = managed.first() {
-        assert_eq!(new.lines.len(), before.lines.len());
-        for (i, (a, b)) in before.lines.iter().zip(&new.lines).enumerate() {
+        assert_eq!(new.len(), before.len());
+        for (i, (a, b)) in before.lines().zip(new.lines()).enumerate() {
             if i != first {
                 assert_eq!(a, b, "line {i} changed but only line {first} is managed");
             }
@@ -103,7 +96,7 @@ fuzz_target!(|data: &[u8]| {
         let added = Fstab::parse(&after).entries_at(path.as_bytes());
         assert_eq!(
             added,
-            [new.lines.len() - 1],
+            [new.len() - 1],
             "the appended line is not the entry"
         );
     }

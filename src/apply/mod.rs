@@ -75,7 +75,8 @@ pub fn apply(plan: &Plan) -> Result<Applied, ApplyError> {
                 before,
                 after,
                 backup,
-            } => match write_atomically(path, before.as_deref(), after, *backup) {
+            } => match write_atomically(path, before.as_deref().map(Vec::as_slice), after, *backup)
+            {
                 Ok(b) => {
                     applied.backups.extend(b);
                     Ok(())

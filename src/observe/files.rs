@@ -5,13 +5,16 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use crate::observe::line_file::Shared;
 use crate::observe::{ObserveError, mountinfo};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState<T> {
     pub path: PathBuf,
-    /// the file's bytes; None when it does not exist
-    pub bytes: Option<Vec<u8>>,
+    /// the file's bytes, shared with `doc`; None when it does not exist
+    pub bytes: Option<Shared>,
     /// lstat: the path is a symbolic link
     pub is_symlink: bool,
     /// mountinfo: something is mounted on the path itself (a bind-mounted file), so rename(2)
@@ -25,12 +28,29 @@ impl<T> FileState<T> {
     pub fn exists(&self) -> bool {
         self.bytes.is_some()
     }
+
+    /// The bytes as a slice (empty when the file does not exist).
+    pub fn content(&self) -> &[u8] {
+        self.bytes.as_deref().map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// A file with these bytes (None: absent) and nothing special about its path.
+    pub fn from_bytes(path: &Path, bytes: Option<Vec<u8>>, parse: fn(Shared) -> T) -> FileState<T> {
+        let bytes = bytes.map(Arc::new);
+        FileState {
+            path: path.to_path_buf(),
+            doc: parse(bytes.clone().unwrap_or_default()),
+            bytes,
+            is_symlink: false,
+            is_mount_point: false,
+        }
+    }
 }
 
 pub fn read<T>(
     what: &str,
     path: &Path,
-    parse: fn(&[u8]) -> T,
+    parse: fn(Shared) -> T,
 ) -> Result<FileState<T>, ObserveError> {
     let err = |source| ObserveError {
         what: what.to_string(),
@@ -57,13 +77,11 @@ pub fn read<T>(
         Err(e) if e.kind() == ErrorKind::NotFound && !is_symlink => None,
         Err(e) => return Err(err(e)),
     };
-    let doc = parse(bytes.as_deref().unwrap_or_default());
+    let exists = bytes.is_some();
     Ok(FileState {
-        path: path.to_path_buf(),
-        is_mount_point: bytes.is_some() && !is_symlink && is_mount_point(path),
-        bytes,
+        is_mount_point: exists && !is_symlink && is_mount_point(path),
         is_symlink,
-        doc,
+        ..FileState::from_bytes(path, bytes, parse)
     })
 }
 
@@ -79,6 +97,5 @@ fn is_mount_point(path: &Path) -> bool {
     let Ok(table) = mountinfo::read() else {
         return false;
     };
-    let (entries, _) = mountinfo::parse(&table);
-    mountinfo::find(&entries, real.as_os_str().as_bytes()).is_some()
+    mountinfo::find_in(&table, real.as_os_str().as_bytes()).is_some()
 }

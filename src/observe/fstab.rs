@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::observe::line_file::LineFile;
+use crate::observe::line_file::{LineFile, Shared};
 use crate::observe::mountinfo::{escape, unescape};
 
 /// A parsed fstab (fstab(5)): lines kept verbatim, fields found on demand.
@@ -33,34 +33,44 @@ pub struct Entry {
     pub text: Vec<u8>,
 }
 
-/// Byte ranges of the fields of a line, up to six, before any trailing `#` comment.
-fn field_spans(text: &[u8]) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
+/// Byte ranges of the fields of a line, up to six, before any trailing `#` comment; an
+/// iterator, so finding the mount point of each of 100k lines allocates nothing.
+fn fields(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut i = 0;
-    while i < text.len() && spans.len() < 6 {
+    std::iter::from_fn(move || {
         while i < text.len() && (text[i] == b' ' || text[i] == b'\t') {
             i += 1;
         }
         if i >= text.len() || text[i] == b'#' {
-            break;
+            return None;
         }
         let start = i;
         while i < text.len() && text[i] != b' ' && text[i] != b'\t' {
             i += 1;
         }
-        spans.push(start..i);
-    }
-    spans
+        Some(start..i)
+    })
+    .take(6)
 }
 
+fn field_spans(text: &[u8]) -> Vec<Range<usize>> {
+    fields(text).collect()
+}
+
+/// Whether an fstab mount-point field names `path` (octal escapes and a trailing slash allowed).
 fn same_mount_point(field: &[u8], path: &[u8]) -> bool {
-    let f = unescape(field);
-    let trimmed = if f.len() > 1 {
-        f.strip_suffix(b"/").unwrap_or(&f)
-    } else {
-        &f
+    let trim = |f: &[u8]| -> usize {
+        if f.len() > 1 && f.ends_with(b"/") {
+            f.len() - 1
+        } else {
+            f.len()
+        }
     };
-    trimmed == path
+    if !field.contains(&b'\\') {
+        return field[..trim(field)] == *path;
+    }
+    let f = unescape(field);
+    f[..trim(&f)] == *path
 }
 
 impl Fstab {
@@ -70,13 +80,23 @@ impl Fstab {
         }
     }
 
+    /// Indexes shared bytes without copying them.
+    pub fn from_shared(bytes: Shared) -> Fstab {
+        Fstab {
+            file: LineFile::from_shared(bytes),
+        }
+    }
+
     pub fn render(&self) -> Vec<u8> {
         self.file.render()
     }
 
     /// Entry at line index `idx`, if the line is an entry (at least spec and file).
     pub fn entry(&self, idx: usize) -> Option<Entry> {
-        let text = &self.file.lines.get(idx)?.text;
+        if idx >= self.file.len() {
+            return None;
+        }
+        let text = self.file.text(idx);
         let spans = field_spans(text);
         if spans.len() < 2 {
             return None;
@@ -98,17 +118,22 @@ impl Fstab {
                 .unwrap_or_default(),
             freq: s(4),
             passno: s(5),
-            text: text.clone(),
+            text: text.to_vec(),
         })
     }
 
     /// Line indexes of the entries whose mount point is `path`, in file order.
     pub fn entries_at(&self, path: &[u8]) -> Vec<usize> {
-        (0..self.file.lines.len())
+        // Only a line holding the path's bytes, or an escape, can name it: a SIMD search
+        // skips the field scan on the other lines of a large file.
+        let finder = memchr::memmem::Finder::new(path);
+        (0..self.file.len())
             .filter(|&i| {
-                let spans = field_spans(&self.file.lines[i].text);
-                spans.len() >= 2
-                    && same_mount_point(&self.file.lines[i].text[spans[1].clone()], path)
+                let text = self.file.text(i);
+                (finder.find(text).is_some() || memchr::memchr(b'\\', text).is_some())
+                    && fields(text)
+                        .nth(1)
+                        .is_some_and(|r| same_mount_point(&text[r], path))
             })
             .collect()
     }
@@ -116,27 +141,24 @@ impl Fstab {
     /// Replaces field `n` (0-based) of line `idx`; a missing field is added after the last one
     /// (fields in between must exist). Everything else on the line stays.
     pub fn set_field(&mut self, idx: usize, n: usize, value: &[u8]) {
-        let line = &mut self.file.lines[idx];
-        let spans = field_spans(&line.text);
+        let line = self.file.text_mut(idx);
+        let spans = field_spans(line);
         if let Some(r) = spans.get(n) {
-            line.text.splice(r.clone(), value.iter().copied());
+            line.splice(r.clone(), value.iter().copied());
         } else if n == spans.len() {
             let at = spans.last().map(|r| r.end).unwrap_or(0);
-            let sep: &[u8] = if line.text.contains(&b'\t') {
-                b"\t"
-            } else {
-                b" "
-            };
+            let sep: &[u8] = if line.contains(&b'\t') { b"\t" } else { b" " };
             let insert: Vec<u8> = sep.iter().chain(value).copied().collect();
-            line.text.splice(at..at, insert);
+            line.splice(at..at, insert);
         }
     }
 
     /// The separator new lines use: a tab when the file's entries are tab-separated.
     pub fn separator(&self) -> &'static [u8] {
-        let tabbed = (0..self.file.lines.len())
-            .filter_map(|i| self.entry(i))
-            .any(|e| e.text.contains(&b'\t'));
+        let tabbed = self
+            .file
+            .lines()
+            .any(|(text, _)| fields(text).nth(1).is_some() && text.contains(&b'\t'));
         if tabbed { b"\t" } else { b" " }
     }
 }

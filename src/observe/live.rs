@@ -83,8 +83,7 @@ pub fn observe(path: &str, host: &Host) -> Result<(PathKind, Option<LiveMount>),
         return Ok((kind, None));
     }
     let table = mountinfo::read().map_err(|e| err("/proc/self/mountinfo for", e))?;
-    let (entries, _) = mountinfo::parse(&table);
-    let Some(entry) = mountinfo::find(&entries, Path::new(path).as_os_str().as_bytes()) else {
+    let Some(entry) = mountinfo::find_in(&table, Path::new(path).as_os_str().as_bytes()) else {
         return Ok((kind, None));
     };
     let meta = std::fs::metadata(path).map_err(|e| err("path", e))?;
@@ -99,7 +98,7 @@ pub fn observe(path: &str, host: &Host) -> Result<(PathKind, Option<LiveMount>),
     };
     Ok((
         kind,
-        Some(from_entry(entry, meta.mode() & 0o7777, usage, host)),
+        Some(from_entry(&entry, meta.mode() & 0o7777, usage, host)),
     ))
 }
 

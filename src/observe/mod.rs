@@ -65,9 +65,9 @@ const MQUEUE_PROC: &str = "/proc/sys/fs/mqueue";
 pub fn observe(desired: &Desired) -> Result<Observed, ObserveError> {
     let host = live::host();
     let (path_kind, live) = live::observe(&desired.path, &host)?;
-    let fstab = files::read("fstab_path", &desired.fstab_path, Fstab::parse)?;
+    let fstab = files::read("fstab_path", &desired.fstab_path, Fstab::from_shared)?;
     let (sysctl, mqueue_limits) = if desired.fstype == FsType::Mqueue {
-        let sysctl = files::read("sysctl_path", &desired.sysctl_path, SysctlConf::parse)?;
+        let sysctl = files::read("sysctl_path", &desired.sysctl_path, SysctlConf::from_shared)?;
         (Some(sysctl), read_mqueue_limits()?)
     } else {
         (None, BTreeMap::new())

@@ -105,6 +105,35 @@ pub fn find<'a>(entries: &'a [MountInfoEntry], path: &[u8]) -> Option<&'a MountI
     entries.iter().rev().find(|e| e.mount_point == path)
 }
 
+/// The mount visible at `path`, straight from the table's bytes: scans from the end, looks
+/// only at each line's mount point, and parses just the line that matches — so a table of
+/// 10k mounts costs one pass and one parse, not 10k entries.
+pub fn find_in(table: &[u8], path: &[u8]) -> Option<MountInfoEntry> {
+    let mut end = table.len();
+    let lines = memchr::memrchr_iter(b'\n', table)
+        .map(Some)
+        .chain([None])
+        .map(move |nl| {
+            let start = nl.map_or(0, |n| n + 1);
+            let line = &table[start..end];
+            end = nl.unwrap_or(0);
+            line
+        });
+    lines.into_iter().find_map(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let point = line
+            .split(|b| *b == b' ')
+            .filter(|f| !f.is_empty())
+            .nth(4)?;
+        let same = if point.contains(&b'\\') {
+            unescape(point) == path
+        } else {
+            point == path
+        };
+        if same { parse_line(line) } else { None }
+    })
+}
+
 /// Undoes the kernel's octal escapes (`\040` space, `\011` tab, `\012` newline, `\134` backslash).
 pub fn unescape(field: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(field.len());
@@ -185,6 +214,22 @@ mod tests {
         let text = b"25 24 0:23 / /dev/shm rw,relatime - tmpfs tmpfs rw,size=100k\n30 25 0:27 / /dev/shm rw,nodev - tmpfs tmpfs rw,size=200k\n";
         let (entries, _) = parse(text);
         assert_eq!(find(&entries, b"/dev/shm").unwrap().mount_id, 30);
+    }
+
+    #[test]
+    fn find_in_the_bytes_agrees_with_find_in_the_parsed_table() {
+        for table in [SYSTEMD, DOCKER] {
+            let (entries, _) = parse(table);
+            for e in &entries {
+                assert_eq!(
+                    find_in(table, &e.mount_point).as_ref(),
+                    find(&entries, &e.mount_point),
+                    "{:?}",
+                    e.mount_point
+                );
+            }
+        }
+        assert_eq!(find_in(SYSTEMD, b"/nowhere"), None);
     }
 
     #[test]

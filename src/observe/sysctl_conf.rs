@@ -1,7 +1,7 @@
 //! SysctlConf: a sysctl.d file (sysctl.d(5): `key = value`, `#`/`;` comments), edited one key
 //! at a time with every other byte kept. Pure: no I/O.
 
-use crate::observe::line_file::LineFile;
+use crate::observe::line_file::{LineFile, Shared};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SysctlConf {
@@ -30,6 +30,13 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 impl SysctlConf {
+    /// Indexes shared bytes without copying them.
+    pub fn from_shared(bytes: Shared) -> SysctlConf {
+        SysctlConf {
+            file: LineFile::from_shared(bytes),
+        }
+    }
+
     pub fn parse(bytes: &[u8]) -> SysctlConf {
         SysctlConf {
             file: LineFile::parse(bytes),
@@ -43,22 +50,26 @@ impl SysctlConf {
     /// Index of the last line setting `key` (later lines win in sysctl.d) and its value.
     pub fn find(&self, key: &str) -> Option<(usize, String)> {
         let want = normalise_key(key.as_bytes());
-        self.file.lines.iter().enumerate().rev().find_map(|(i, l)| {
-            let t = trim(&l.text);
-            if t.is_empty() || t[0] == b'#' || t[0] == b';' {
-                return None;
-            }
-            let eq = t.iter().position(|b| *b == b'=')?;
-            (normalise_key(trim(&t[..eq])) == want)
-                .then(|| (i, String::from_utf8_lossy(trim(&t[eq + 1..])).into_owned()))
-        })
+        self.file
+            .lines()
+            .enumerate()
+            .rev()
+            .find_map(|(i, (text, _))| {
+                let t = trim(text);
+                if t.is_empty() || t[0] == b'#' || t[0] == b';' {
+                    return None;
+                }
+                let eq = t.iter().position(|b| *b == b'=')?;
+                (normalise_key(trim(&t[..eq])) == want)
+                    .then(|| (i, String::from_utf8_lossy(trim(&t[eq + 1..])).into_owned()))
+            })
     }
 
     /// Sets `key` to `value`: rewrites the value on the line that sets it, or appends a line.
     pub fn set(&mut self, key: &str, value: &str) {
         match self.find(key) {
             Some((i, _)) => {
-                let text = &mut self.file.lines[i].text;
+                let text = self.file.text_mut(i);
                 let eq = text.iter().position(|b| *b == b'=').unwrap_or(text.len());
                 let after = &text[eq + 1..];
                 let lead = after.iter().take_while(|b| b.is_ascii_whitespace()).count();

@@ -83,17 +83,18 @@ pub(super) fn edit_options(current: &[String], d: &Desired, host: &Host) -> Vec<
 }
 
 pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
-    let host = plan.expected.host;
-    let file = &plan.expected.fstab;
-    if d.state != State::Ephemeral {
-        check_readable("fstab_path", file)?;
+    if d.state == State::Ephemeral {
+        return Ok(());
     }
-    let mut doc: Fstab = file.doc.clone();
+    let host = plan.expected.host;
+    check_readable("fstab_path", &plan.expected.fstab)?;
+    // Edited in place and put back (or replaced by the step): a 100k-line fstab is not copied.
+    let mut doc: Fstab = std::mem::take(&mut plan.expected.fstab.doc);
     let entries = doc.entries_at(d.path.as_bytes());
-    let shown = file.path.display().to_string();
+    let shown = plan.expected.fstab.path.display().to_string();
     let mut summaries = Vec::new();
     match (d.state, entries.first()) {
-        (State::Ephemeral, _) => return Ok(()),
+        (State::Ephemeral, _) => unreachable!("returned above"),
         (State::Absent, _) => {
             for &i in entries.iter().rev() {
                 doc.file.remove(i);
@@ -161,6 +162,7 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         }
     }
     if summaries.is_empty() {
+        plan.expected.fstab.doc = doc;
         return Ok(());
     }
     let after = doc.render();

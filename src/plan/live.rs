@@ -46,8 +46,7 @@ pub(super) fn inodes_text(q: &Quantity, host: &Host) -> String {
 }
 
 pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
-    let o = plan.expected.clone();
-    match o.path_kind {
+    match plan.expected.path_kind {
         PathKind::Symlink => {
             return Err(PlanError::PathIsSymlink {
                 path: d.path.clone(),
@@ -60,9 +59,9 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         }
         PathKind::Missing | PathKind::Directory => {}
     }
-    match &o.live {
+    match plan.expected.live.clone() {
         None => plan_mount(d, plan),
-        Some(live) => plan_remount(d, live, plan)?,
+        Some(live) => plan_remount(d, &live, plan)?,
     }
     plan_mqueue_limits(d, plan)
 }

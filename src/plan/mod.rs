@@ -9,6 +9,9 @@ mod sysctl;
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
+use crate::observe::line_file::Shared;
 use crate::observe::{FileState, Observed};
 use crate::spec::{Desired, FsType, MountFlags};
 
@@ -51,8 +54,8 @@ pub enum Action {
     WriteFile {
         param: &'static str,
         path: PathBuf,
-        before: Option<Vec<u8>>,
-        after: Vec<u8>,
+        before: Option<Shared>,
+        after: Shared,
         backup: bool,
     },
 }
@@ -89,6 +92,7 @@ fn replace_file<T>(
     backup: bool,
     summary: String,
 ) -> Result<Step, PlanError> {
+    let after = Arc::new(after);
     check_replaceable(param, file)?;
     let step = Step {
         action: Action::WriteFile {
@@ -124,8 +128,8 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, PlanError> {
 /// Refuses a file whose meaning shmguard cannot be sure of: a NUL byte ends a line early for
 /// libmount and systemd, so the entries they see are not the ones parsed here.
 fn check_readable<T>(param: &'static str, file: &FileState<T>) -> Result<(), PlanError> {
-    let bytes = file.bytes.as_deref().unwrap_or_default();
-    match bytes.iter().position(|b| *b == 0) {
+    let bytes = file.content();
+    match memchr::memchr(0, bytes) {
         Some(at) => Err(PlanError::FileHasNul {
             param,
             path: file.path.display().to_string(),

@@ -1,7 +1,7 @@
 //! Planner tests: Observed values built from fixture mountinfo and fstab files, no system.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::Path;
 
 use serde_json::json;
 
@@ -35,13 +35,11 @@ fn observed(live: Option<LiveMount>, fstab: &[u8]) -> Observed {
         host: HOST,
         path_kind: PathKind::Directory,
         live,
-        fstab: FileState {
-            path: PathBuf::from("/etc/fstab"),
-            bytes: Some(fstab.to_vec()),
-            is_symlink: false,
-            is_mount_point: false,
-            doc: Fstab::parse(fstab),
-        },
+        fstab: FileState::from_bytes(
+            Path::new("/etc/fstab"),
+            Some(fstab.to_vec()),
+            Fstab::from_shared,
+        ),
         sysctl: None,
         mqueue_limits: BTreeMap::new(),
     }
@@ -52,7 +50,7 @@ fn summaries(p: &Plan) -> Vec<String> {
 }
 
 fn fstab_after(p: &Plan) -> String {
-    String::from_utf8(p.expected.fstab.bytes.clone().unwrap()).unwrap()
+    String::from_utf8(p.expected.fstab.content().to_vec()).unwrap()
 }
 
 #[test]

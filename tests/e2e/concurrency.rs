@@ -60,7 +60,7 @@ fn twenty_parallel_runs_for_twenty_mount_points_lose_no_update() {
     assert!(text.starts_with(BASE), "the existing lines changed");
     let doc = Fstab::parse(&text);
     assert_eq!(doc.render(), text);
-    assert_eq!(doc.file.lines.len(), 2 + RUNS, "lost or duplicated lines");
+    assert_eq!(doc.file.len(), 2 + RUNS, "lost or duplicated lines");
     for (i, m) in mounts.iter().enumerate() {
         let at = doc.entries_at(m.as_bytes());
         assert_eq!(at.len(), 1, "{m}: {} entries", at.len());
@@ -83,7 +83,7 @@ fn twenty_parallel_runs_for_twenty_mount_points_lose_no_update() {
         .collect();
     finish(children);
     let doc = Fstab::parse(&sb.read(&fstab));
-    assert_eq!(doc.file.lines.len(), 2 + RUNS);
+    assert_eq!(doc.file.len(), 2 + RUNS);
     for (i, m) in mounts.iter().enumerate() {
         let e = doc.entry(doc.entries_at(m.as_bytes())[0]).unwrap();
         assert_eq!(
