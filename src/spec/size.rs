@@ -141,7 +141,9 @@ impl fmt::Display for HumanBytes {
                 return if b % unit == 0 {
                     write!(f, "{}{}", b / unit, name)
                 } else {
-                    write!(f, "{:.1}{}", b as f64 / unit as f64, name)
+                    // one decimal, rounded, in integers (no float formatting in the binary)
+                    let tenths = (b as u128 * 10 + unit as u128 / 2) / unit as u128;
+                    write!(f, "{}.{}{}", tenths / 10, tenths % 10, name)
                 };
             }
         }
@@ -228,5 +230,7 @@ mod tests {
         assert_eq!(HumanBytes(0).to_string(), "unlimited");
         assert_eq!(HumanBytes(1536 << 20).to_string(), "1.5G");
         assert_eq!(HumanBytes(100).to_string(), "100B");
+        assert_eq!(HumanBytes(12_341_828 << 10).to_string(), "11.8G");
+        assert_eq!(HumanBytes((1 << 30) - 1).to_string(), "1024.0M");
     }
 }
