@@ -51,6 +51,7 @@ pub fn read<T>(
     what: &str,
     path: &Path,
     parse: fn(Shared) -> T,
+    mountinfo: &[u8],
 ) -> Result<FileState<T>, ObserveError> {
     let err = |source| ObserveError {
         what: what.to_string(),
@@ -79,7 +80,7 @@ pub fn read<T>(
     };
     let exists = bytes.is_some();
     Ok(FileState {
-        is_mount_point: exists && !is_symlink && is_mount_point(path),
+        is_mount_point: exists && !is_symlink && is_mount_point(path, mountinfo),
         is_symlink,
         ..FileState::from_bytes(path, bytes, parse)
     })
@@ -87,15 +88,12 @@ pub fn read<T>(
 
 /// Whether a mount sits on `path` itself: the file (not a link to it) is a mountinfo mount
 /// point, once its directory is resolved the way the kernel lists it.
-fn is_mount_point(path: &Path) -> bool {
+fn is_mount_point(path: &Path, mountinfo: &[u8]) -> bool {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return false;
     };
     let Ok(real) = std::fs::canonicalize(dir).map(|d| d.join(name)) else {
         return false;
     };
-    let Ok(table) = mountinfo::read() else {
-        return false;
-    };
-    mountinfo::find_in(&table, real.as_os_str().as_bytes()).is_some()
+    mountinfo::find_in(mountinfo, real.as_os_str().as_bytes()).is_some()
 }

@@ -66,7 +66,11 @@ pub fn host() -> Host {
     }
 }
 
-pub fn observe(path: &str, host: &Host) -> Result<(PathKind, Option<LiveMount>), ObserveError> {
+pub fn observe(
+    path: &str,
+    host: &Host,
+    mountinfo: &[u8],
+) -> Result<(PathKind, Option<LiveMount>), ObserveError> {
     let err = |what: &str, source| ObserveError {
         what: what.to_string(),
         path: path.into(),
@@ -82,8 +86,7 @@ pub fn observe(path: &str, host: &Host) -> Result<(PathKind, Option<LiveMount>),
     if kind != PathKind::Directory {
         return Ok((kind, None));
     }
-    let table = mountinfo::read().map_err(|e| err("/proc/self/mountinfo for", e))?;
-    let Some(entry) = mountinfo::find_in(&table, Path::new(path).as_os_str().as_bytes()) else {
+    let Some(entry) = mountinfo::find_in(mountinfo, Path::new(path).as_os_str().as_bytes()) else {
         return Ok((kind, None));
     };
     let meta = std::fs::metadata(path).map_err(|e| err("path", e))?;

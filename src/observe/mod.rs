@@ -64,10 +64,26 @@ const MQUEUE_PROC: &str = "/proc/sys/fs/mqueue";
 /// Reads the state the desired target talks about.
 pub fn observe(desired: &Desired) -> Result<Observed, ObserveError> {
     let host = live::host();
-    let (path_kind, live) = live::observe(&desired.path, &host)?;
-    let fstab = files::read("fstab_path", &desired.fstab_path, Fstab::from_shared)?;
+    // Read once: the kernel builds this table on every read, at a few µs per mount.
+    let table = mountinfo::read().map_err(|source| ObserveError {
+        what: "the mount table".into(),
+        path: "/proc/self/mountinfo".into(),
+        source,
+    })?;
+    let (path_kind, live) = live::observe(&desired.path, &host, &table)?;
+    let fstab = files::read(
+        "fstab_path",
+        &desired.fstab_path,
+        Fstab::from_shared,
+        &table,
+    )?;
     let (sysctl, mqueue_limits) = if desired.fstype == FsType::Mqueue {
-        let sysctl = files::read("sysctl_path", &desired.sysctl_path, SysctlConf::from_shared)?;
+        let sysctl = files::read(
+            "sysctl_path",
+            &desired.sysctl_path,
+            SysctlConf::from_shared,
+            &table,
+        )?;
         (Some(sysctl), read_mqueue_limits()?)
     } else {
         (None, BTreeMap::new())

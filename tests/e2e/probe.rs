@@ -28,6 +28,7 @@ fn check<'a>(v: &'a Value, name: &str) -> &'a Value {
 /// the caller (tests/run says so and leaves this test out for ordinary users).
 #[test]
 fn probe_as_another_user_fails_like_semlock_at_0755_and_passes_at_1777() {
+    crate::sandbox::require_real_root();
     let sb = Sandbox::new();
     sb.tmpfs_over("/dev/shm", "mode=755,size=16m");
     let (code, v) = probe(&sb, &["--user", "nobody"]);
@@ -137,6 +138,7 @@ fn probe_as_an_unknown_user_is_an_error() {
 /// works. Needs real root (switching to nobody) and a system python3 (/usr/bin/python3).
 #[test]
 fn probe_as_another_user_python_semlock_is_fixed_by_apply() {
+    crate::sandbox::require_real_root();
     let python = "/usr/bin/python3";
     assert!(
         std::path::Path::new(python).exists(),

@@ -24,6 +24,16 @@ fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
+/// For tests that switch to another user (`nobody`): a user namespace maps only the caller, so
+/// they need real root. tests/run leaves every `*as_another_user*` test out, with a notice,
+/// when it is not run as root; run directly, such a test fails saying why.
+pub fn require_real_root() {
+    assert!(
+        is_root(),
+        "this test switches to the user nobody and needs real root: run `sudo ./tests/run`"
+    );
+}
+
 impl Sandbox {
     pub fn new() -> Sandbox {
         let dir = std::env::temp_dir().join(format!(
