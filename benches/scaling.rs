@@ -115,7 +115,7 @@ fn check(p: &Plan, fstab_lines: usize) {
         summaries.iter().any(|s| s.contains("fstab")),
         "{summaries:?}"
     );
-    let after = p.expected.fstab.bytes.as_ref().expect("fstab written");
+    let after = p.expected.fstab.current().expect("fstab written");
     assert_eq!(
         after.iter().filter(|b| **b == b'\n').count(),
         fstab_lines,

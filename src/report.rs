@@ -7,8 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::observe::Observed;
-use crate::observe::line_file::Shared;
 use crate::spec::{Desired, HumanBytes};
+use std::borrow::Cow;
 
 /// The result of one shmguard run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -190,20 +190,24 @@ pub fn diff(path: &str, before: &Observed, after: &Observed, d: &Desired) -> Vec
         before: b.live_text(),
         after: a.live_text(),
     }];
-    let mut file = |p: &std::path::Path, old: &Option<Shared>, new: &Option<Shared>| {
+    let mut file = |p: &std::path::Path, old: Option<Cow<'_, [u8]>>, new: Option<Cow<'_, [u8]>>| {
         if old != new {
             let h = p.display().to_string();
             items.push(DiffItem {
                 before_header: h.clone(),
                 after_header: h,
-                before: lossy(old.as_deref().map(Vec::as_slice).unwrap_or_default()),
-                after: lossy(new.as_deref().map(Vec::as_slice).unwrap_or_default()),
+                before: lossy(old.as_deref().unwrap_or_default()),
+                after: lossy(new.as_deref().unwrap_or_default()),
             });
         }
     };
-    file(&before.fstab.path, &before.fstab.bytes, &after.fstab.bytes);
+    file(
+        &before.fstab.path,
+        before.fstab.current(),
+        after.fstab.current(),
+    );
     if let (Some(s0), Some(s1)) = (&before.sysctl, &after.sysctl) {
-        file(&s0.path, &s0.bytes, &s1.bytes);
+        file(&s0.path, s0.current(), s1.current());
     }
     items
 }

@@ -35,7 +35,7 @@ fn fstab_write(p: &shmguard::plan::Plan) -> Option<Vec<u8>> {
             param: "fstab_path",
             after,
             ..
-        } => Some(after.to_vec()),
+        } => Some(after.render()),
         _ => None,
     })
 }

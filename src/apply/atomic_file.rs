@@ -10,6 +10,8 @@
 
 use std::fmt;
 use std::fs::File;
+
+use crate::observe::line_file::LineFile;
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -113,12 +115,13 @@ fn is_digits(s: &str) -> bool {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// Replaces `path` with `after`, provided it still holds `before` (None: does not exist).
-/// With `backup`, first keeps a copy as `PATH.PID.TIMESTAMP~` and returns its path.
+/// Replaces `path` with `after` (streamed, line by line), provided it still holds `before`
+/// (None: does not exist). With `backup`, first keeps a copy as `PATH.PID.TIMESTAMP~` and
+/// returns its path.
 pub fn write_atomically(
     path: &Path,
     before: Option<&[u8]>,
-    after: &[u8],
+    after: &LineFile,
     backup: bool,
 ) -> Result<Option<PathBuf>, WriteError> {
     let current = match std::fs::read(path) {
@@ -144,7 +147,7 @@ pub fn write_atomically(
                 path.display(),
                 std::process::id()
             ));
-            write_new(&b, old, mode, owner)?;
+            write_new(&b, &|w| w.write_all(old), mode, owner)?;
             Some(b)
         }
         _ => None,
@@ -156,7 +159,7 @@ pub fn write_atomically(
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let result = write_new(&tmp, after, mode, owner)
+    let result = write_new(&tmp, &|w| after.write_to(w), mode, owner)
         .and_then(|()| std::fs::rename(&tmp, path).map_err(ctx("rename the new file over", path)));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
@@ -176,14 +179,14 @@ pub fn write_atomically(
     Ok(backup_path)
 }
 
-/// Creates `path` (which must not exist) with `bytes`, owner and mode, and fsyncs it.
+/// Creates `path` (which must not exist) with what `fill` writes, owner and mode, and fsyncs it.
 fn write_new(
     path: &Path,
-    bytes: &[u8],
+    fill: &dyn Fn(&mut dyn Write) -> std::io::Result<()>,
     mode: u32,
     owner: Option<(u32, u32)>,
 ) -> Result<(), WriteError> {
-    let mut f = std::fs::OpenOptions::new()
+    let f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
@@ -191,7 +194,11 @@ fn write_new(
         .open(path)
         .map_err(ctx("create", path))?;
     let r = (|| {
-        f.write_all(bytes).map_err(ctx("write", path))?;
+        let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, &f);
+        fill(&mut buffered)
+            .and_then(|()| buffered.flush())
+            .map_err(ctx("write", path))?;
+        drop(buffered);
         if let Some((uid, gid)) = owner {
             let same =
                 nix::unistd::geteuid().as_raw() == uid && nix::unistd::getegid().as_raw() == gid;
@@ -228,7 +235,7 @@ mod tests {
         let p = d.join("fstab");
         std::fs::write(&p, b"old").unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
-        write_atomically(&p, Some(b"old"), b"new", false).unwrap();
+        write_atomically(&p, Some(b"old"), &LineFile::parse(b"new"), false).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"new");
         assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
@@ -239,7 +246,7 @@ mod tests {
         let d = scratch("changed");
         let p = d.join("fstab");
         std::fs::write(&p, b"someone else").unwrap();
-        let e = write_atomically(&p, Some(b"old"), b"new", false).unwrap_err();
+        let e = write_atomically(&p, Some(b"old"), &LineFile::parse(b"new"), false).unwrap_err();
         assert!(e.to_string().contains("changed since"), "{e}");
         assert_eq!(std::fs::read(&p).unwrap(), b"someone else");
     }
@@ -249,7 +256,7 @@ mod tests {
         let d = scratch("backup");
         let p = d.join("fstab");
         std::fs::write(&p, b"old").unwrap();
-        let b = write_atomically(&p, Some(b"old"), b"new", true)
+        let b = write_atomically(&p, Some(b"old"), &LineFile::parse(b"new"), true)
             .unwrap()
             .unwrap();
         assert_eq!(std::fs::read(&b).unwrap(), b"old");
@@ -306,7 +313,7 @@ mod tests {
     fn creates_a_missing_file_with_mode_0644() {
         let d = scratch("create");
         let p = d.join("sysctl.conf");
-        write_atomically(&p, None, b"x = 1\n", false).unwrap();
+        write_atomically(&p, None, &LineFile::parse(b"x = 1\n"), false).unwrap();
         assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o644);
     }
 }

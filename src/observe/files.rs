@@ -1,5 +1,6 @@
 //! FileState: a config file as it is on disk (bytes, metadata, parsed form), or its absence.
 
+use std::borrow::Cow;
 use std::io::ErrorKind;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -13,25 +14,44 @@ use crate::observe::{ObserveError, mountinfo};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState<T> {
     pub path: PathBuf,
-    /// the file's bytes, shared with `doc`; None when it does not exist
+    /// the bytes read from disk, shared with `doc`; None when the file did not exist
     pub bytes: Option<Shared>,
     /// lstat: the path is a symbolic link
     pub is_symlink: bool,
     /// mountinfo: something is mounted on the path itself (a bind-mounted file), so rename(2)
     /// onto it fails with EBUSY and it cannot be replaced atomically
     pub is_mount_point: bool,
-    /// the parsed bytes (empty when the file does not exist)
+    /// the content: as read (empty when the file does not exist), or as a plan leaves it
     pub doc: T,
+    /// a plan replaced `doc`; `bytes` are still what was read
+    pub replaced: bool,
+}
+
+/// A document that can be written back out.
+pub trait Render {
+    fn render(&self) -> Vec<u8>;
 }
 
 impl<T> FileState<T> {
     pub fn exists(&self) -> bool {
-        self.bytes.is_some()
+        self.bytes.is_some() || self.replaced
     }
 
-    /// The bytes as a slice (empty when the file does not exist).
+    /// The bytes read from disk (empty when the file did not exist).
     pub fn content(&self) -> &[u8] {
         self.bytes.as_deref().map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The content as it is now, or as a plan leaves it (None: no file).
+    pub fn current(&self) -> Option<Cow<'_, [u8]>>
+    where
+        T: Render,
+    {
+        if self.replaced {
+            Some(Cow::Owned(self.doc.render()))
+        } else {
+            self.bytes.as_deref().map(|b| Cow::Borrowed(b.as_slice()))
+        }
     }
 
     /// A file with these bytes (None: absent) and nothing special about its path.
@@ -43,6 +63,7 @@ impl<T> FileState<T> {
             bytes,
             is_symlink: false,
             is_mount_point: false,
+            replaced: false,
         }
     }
 }

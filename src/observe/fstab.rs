@@ -73,6 +73,12 @@ fn same_mount_point(field: &[u8], path: &[u8]) -> bool {
     f[..trim(&f)] == *path
 }
 
+impl crate::observe::files::Render for Fstab {
+    fn render(&self) -> Vec<u8> {
+        self.file.render()
+    }
+}
+
 impl Fstab {
     pub fn parse(bytes: &[u8]) -> Fstab {
         Fstab {

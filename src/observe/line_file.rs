@@ -138,6 +138,15 @@ impl LineFile {
         (0..self.lines.len()).map(|i| (self.text(i), self.eol(i)))
     }
 
+    /// Writes the file's bytes to `w`, line by line (no whole-file buffer).
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for (text, eol) in self.lines() {
+            w.write_all(text)?;
+            w.write_all(eol)?;
+        }
+        Ok(())
+    }
+
     pub fn render(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.src.len() + 256);
         for (text, eol) in self.lines() {

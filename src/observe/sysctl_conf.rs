@@ -29,6 +29,12 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[start..end.max(start)]
 }
 
+impl crate::observe::files::Render for SysctlConf {
+    fn render(&self) -> Vec<u8> {
+        self.file.render()
+    }
+}
+
 impl SysctlConf {
     /// Indexes shared bytes without copying them.
     pub fn from_shared(bytes: Shared) -> SysctlConf {

@@ -165,7 +165,7 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         plan.expected.fstab.doc = doc;
         return Ok(());
     }
-    let after = doc.render();
+    let after = doc.file.clone();
     let step = replace_file(
         &mut plan.expected.fstab,
         "fstab_path",

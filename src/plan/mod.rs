@@ -9,9 +9,7 @@ mod sysctl;
 
 use std::path::PathBuf;
 
-use std::sync::Arc;
-
-use crate::observe::line_file::Shared;
+use crate::observe::line_file::{LineFile, Shared};
 use crate::observe::{FileState, Observed};
 use crate::spec::{Desired, FsType, MountFlags};
 
@@ -55,7 +53,8 @@ pub enum Action {
         param: &'static str,
         path: PathBuf,
         before: Option<Shared>,
-        after: Shared,
+        /// the new content, rendered only as it is written
+        after: LineFile,
         backup: bool,
     },
 }
@@ -82,30 +81,30 @@ impl Plan {
     }
 }
 
-/// The step that replaces a config file with `doc`, after which `file` holds it. Refuses what
-/// an atomic rename cannot replace (see `check_replaceable`).
+/// The step that replaces a config file with `doc` (whose lines are `after`), after which
+/// `file` holds it. Nothing is rendered here: apply streams the lines into the new file.
+/// Refuses what an atomic rename cannot replace (see `check_replaceable`).
 fn replace_file<T>(
     file: &mut FileState<T>,
     param: &'static str,
     doc: T,
-    after: Vec<u8>,
+    after: LineFile,
     backup: bool,
     summary: String,
 ) -> Result<Step, PlanError> {
-    let after = Arc::new(after);
     check_replaceable(param, file)?;
     let step = Step {
         action: Action::WriteFile {
             param,
             path: file.path.clone(),
             before: file.bytes.clone(),
-            after: after.clone(),
+            after,
             backup,
         },
         summary,
     };
-    file.bytes = Some(after);
     file.doc = doc;
+    file.replaced = true;
     Ok(step)
 }
 

@@ -29,7 +29,7 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         return Ok(());
     }
     let summary = format!("persist in {}: {}", file.path.display(), changes.join(", "));
-    let after = doc.render();
+    let after = doc.file.clone();
     let step = replace_file(file, "sysctl_path", doc, after, d.backup, summary)?;
     plan.steps.push(step);
     Ok(())

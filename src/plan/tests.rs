@@ -50,7 +50,7 @@ fn summaries(p: &Plan) -> Vec<String> {
 }
 
 fn fstab_after(p: &Plan) -> String {
-    String::from_utf8(p.expected.fstab.content().to_vec()).unwrap()
+    String::from_utf8(p.expected.fstab.current().unwrap().into_owned()).unwrap()
 }
 
 #[test]
