@@ -256,16 +256,7 @@ fn a_full_disk_fails_cleanly_without_a_temporary_file() {
     sb.sh(&format!(
         "touch {etc}/fstab.lock; dd if=/dev/zero of={etc}/fill bs=4k 2>/dev/null; true"
     ));
-    let r = sb.apply(&[
-        "--path",
-        &shm,
-        "--state",
-        "present",
-        "-o",
-        "nodev",
-        "--fstab-path",
-        &fstab,
-    ]);
+    let r = sb.add_nodev_entry(&shm, &fstab);
     assert_eq!(r["failed"], true, "{r}");
     let msg = r["msg"].as_str().unwrap();
     assert!(msg.contains("No space left on device"), "{msg}");

@@ -23,16 +23,7 @@ fn every_fixture_gains_one_line_and_keeps_every_other_byte() {
     ] {
         let before = fixture(name);
         let fstab = sb.file(name, &before);
-        let r = sb.apply(&[
-            "--path",
-            &shm,
-            "--state",
-            "present",
-            "-o",
-            "nodev",
-            "--fstab-path",
-            &fstab,
-        ]);
+        let r = sb.add_nodev_entry(&shm, &fstab);
         assert_eq!(r["changed"], true, "{name}: {r}");
         let after = sb.read(&fstab);
         assert!(after.starts_with(&before), "{name}: existing bytes changed");

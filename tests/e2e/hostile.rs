@@ -173,16 +173,7 @@ fn an_fstab_that_is_a_link_is_not_replaced() {
     let real = sb.file("real-fstab", FSTAB);
     let link = sb.path("fstab");
     sb.sh(&format!("ln -s {real} {link}"));
-    let r = sb.apply(&[
-        "--path",
-        &shm,
-        "--state",
-        "present",
-        "-o",
-        "nodev",
-        "--fstab-path",
-        &link,
-    ]);
+    let r = sb.add_nodev_entry(&shm, &link);
     refused(&r, "fstab_path: ");
     refused(&r, "is a symbolic link");
     assert_eq!(sb.read(&real), FSTAB);
@@ -196,16 +187,7 @@ fn an_fstab_that_is_not_a_regular_file_is_refused_without_hanging() {
     for (name, make) in [("fifo", "mkfifo"), ("dir", "mkdir")] {
         let p = sb.path(name);
         sb.sh(&format!("{make} {p}"));
-        let r = sb.apply(&[
-            "--path",
-            &shm,
-            "--state",
-            "present",
-            "-o",
-            "nodev",
-            "--fstab-path",
-            &p,
-        ]);
+        let r = sb.add_nodev_entry(&shm, &p);
         refused(&r, "not a regular file");
         refused(&r, "fstab_path");
     }

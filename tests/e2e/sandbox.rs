@@ -210,6 +210,20 @@ impl Sandbox {
         })
     }
 
+    /// The smallest run that writes fstab: `apply --state present -o nodev` for `path`.
+    pub fn add_nodev_entry(&self, path: &str, fstab: &str) -> Value {
+        self.apply(&[
+            "--path",
+            path,
+            "--state",
+            "present",
+            "-o",
+            "nodev",
+            "--fstab-path",
+            fstab,
+        ])
+    }
+
     /// Runs the binary as Ansible does: `shmguard ARGS_FILE`.
     pub fn module(&self, args: &Value) -> Value {
         let file = self.file(
