@@ -4,14 +4,14 @@
 #   ansible/install.sh --collection OUT_DIR   -> a collection tree shmguard.shm with
 #                                                plugins/modules/shmguard, built with ansible-galaxy
 # The module is the static musl binary (runs on any x86_64 Linux target, no Python needed);
-# it is built first when missing. SHMGUARD_BIN overrides which binary is installed.
+# it is built first with bench/build-static when missing. SHMGUARD_BIN overrides which binary is installed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 target=x86_64-unknown-linux-musl
 bin=${SHMGUARD_BIN:-$root/target/$target/release/shmguard}
 if [ ! -x "$bin" ]; then
-  (cd "$root" && rustup target add "$target" >/dev/null 2>&1 || true; cargo build --release --target "$target")
+  "$root/bench/build-static" >&2   # the shipped build: static musl, tuned for size
 fi
 
 case "${1:-}" in
