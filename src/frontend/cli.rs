@@ -3,13 +3,10 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::audit::{AuditOptions, policy};
 use crate::engine::{self, RunMode};
-use crate::frontend::{audit_output, salt, text_diff};
-use crate::probe::ProbeOptions;
+use crate::frontend::{audit_cli, salt, text_diff};
 use crate::report::Report;
-use crate::spec::size::Amount;
-use crate::spec::{FsType, Params, Quantity, State};
+use crate::spec::{FsType, Params, State};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,50 +29,9 @@ pub enum Command {
     /// Salt state: read one JSON object of parameters (plus `test`) on stdin, print a state return
     Salt,
     /// Judge policies against this system without changing anything (exit 0 compliant, 2 drift, 1 error)
-    Audit(AuditArgs),
+    Audit(audit_cli::AuditArgs),
     /// Do what real programs do with /dev/shm and /dev/mqueue, as this or another user (exit 0 pass, 2 fail, 1 error)
-    Probe(ProbeArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct AuditArgs {
-    /// JSON policy file: one target or a list, with the module's parameters (`-` reads stdin; repeatable)
-    #[arg(long)]
-    pub policy: Vec<String>,
-    /// Built-in profile: cis, multiprocessing or default (repeatable; default when no policy or profile is given)
-    #[arg(long, value_parser = ["cis", "multiprocessing", "default"])]
-    pub profile: Vec<String>,
-    /// text (a table; the default on a terminal), json (the default otherwise) or junit
-    #[arg(long, value_parser = ["text", "json", "junit"])]
-    pub format: Option<String>,
-    /// Audit this fstab instead of each target's fstab_path
-    #[arg(long)]
-    pub fstab: Option<String>,
-    /// Audit the files of an image or chroot at DIR (DIR/etc/fstab, DIR/<sysctl_path>); no live checks
-    #[arg(long)]
-    pub root: Option<String>,
-    /// Also run the functional probe and fold it into the report
-    #[arg(long)]
-    pub probe: bool,
-    /// With --probe: run it as this user (name or uid)
-    #[arg(long)]
-    pub user: Option<String>,
-    /// With --probe: bytes to reserve in /dev/shm, e.g. 1G
-    #[arg(long)]
-    pub bytes: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct ProbeArgs {
-    /// Run as this user (name or uid); needs root
-    #[arg(long)]
-    pub user: Option<String>,
-    /// Reserve this many bytes of real pages in /dev/shm, e.g. 1G
-    #[arg(long)]
-    pub bytes: Option<String>,
-    /// text (the default on a terminal) or json
-    #[arg(long, value_parser = ["text", "json"])]
-    pub format: Option<String>,
+    Probe(audit_cli::ProbeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -180,8 +136,8 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Apply(a) => apply(&a),
         Command::Status(s) => status(&s),
-        Command::Audit(a) => audit(&a),
-        Command::Probe(p) => probe(&p),
+        Command::Audit(a) => audit_cli::audit(&a),
+        Command::Probe(p) => audit_cli::probe(&p),
         Command::Salt => {
             let mut input = Vec::new();
             let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut input);
@@ -292,118 +248,4 @@ fn status(s: &StatusArgs) -> i32 {
         }
     }
     code
-}
-
-fn default_format(given: &Option<String>) -> String {
-    use std::io::IsTerminal;
-    given.clone().unwrap_or_else(|| {
-        if std::io::stdout().is_terminal() {
-            "text"
-        } else {
-            "json"
-        }
-        .to_string()
-    })
-}
-
-fn probe_options(bytes: &Option<String>) -> Result<ProbeOptions, String> {
-    let bytes = match bytes {
-        None => None,
-        Some(t) => match Quantity::parse("bytes", t, false)
-            .map_err(|e| e.to_string())?
-            .amount
-        {
-            Amount::Absolute(b) if b > 0 => Some(b),
-            _ => {
-                return Err(format!(
-                    "bytes: {t:?} is not accepted; expected a size above 0, e.g. 1G"
-                ));
-            }
-        },
-    };
-    Ok(ProbeOptions { bytes })
-}
-
-fn audit(a: &AuditArgs) -> i32 {
-    let mut targets = Vec::new();
-    for p in &a.policy {
-        let bytes = if p == "-" {
-            let mut b = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map(|_| b)
-        } else {
-            std::fs::read(p)
-        };
-        let parsed = bytes
-            .map_err(|e| format!("policy {p}: cannot read it: {e}"))
-            .and_then(|b| policy::parse_policy(p, &b));
-        match parsed {
-            Ok(t) => targets.extend(t),
-            Err(e) => {
-                eprintln!("shmguard audit: {e}");
-                return 1;
-            }
-        }
-    }
-    let profiles = if a.profile.is_empty() && a.policy.is_empty() {
-        vec!["default".to_string()]
-    } else {
-        a.profile.clone()
-    };
-    for p in &profiles {
-        match policy::profile(p) {
-            Ok(t) => targets.extend(t),
-            Err(e) => {
-                eprintln!("shmguard audit: {e}");
-                return 1;
-            }
-        }
-    }
-    let probe = if a.probe {
-        match probe_options(&a.bytes) {
-            Ok(o) => Some(crate::probe::run_as(a.user.as_deref(), o)),
-            Err(e) => {
-                eprintln!("shmguard audit: {e}");
-                return 1;
-            }
-        }
-    } else {
-        None
-    };
-    let opts = AuditOptions {
-        fstab: a.fstab.as_ref().map(Into::into),
-        root: a.root.as_ref().map(Into::into),
-    };
-    let report = crate::audit::audit(&targets, &opts, probe);
-    match default_format(&a.format).as_str() {
-        "json" => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
-        "junit" => print!("{}", audit_output::junit(&report)),
-        _ => print!("{}", audit_output::text(&report)),
-    }
-    report.exit_code()
-}
-
-fn probe(p: &ProbeArgs) -> i32 {
-    let opts = match probe_options(&p.bytes) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("shmguard probe: {e}");
-            return 1;
-        }
-    };
-    let report = crate::probe::run_as(p.user.as_deref(), opts);
-    match default_format(&p.format).as_str() {
-        "json" => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
-        _ => print!("{}", audit_output::probe_report_text(&report)),
-    }
-    match (&report.error, report.passed()) {
-        (Some(_), _) => 1,
-        (None, true) => 0,
-        (None, false) => 2,
-    }
 }

@@ -1,6 +1,7 @@
 //! Front ends: thin translations between a wire format and the engine (Params in, Report out).
 
 pub mod ansible;
+pub mod audit_cli;
 pub mod audit_output;
 pub mod cli;
 pub mod json_args;
