@@ -118,3 +118,36 @@ fn status_reports_the_live_state_read_only() {
         assert!(text.contains(want), "{want} missing from:\n{text}");
     }
 }
+
+/// Regression: `shmguard status | head -1` panicked on the broken pipe (and the size-tuned
+/// build, whose panics abort, dumped core). `salt` reads stdin before it writes, so the pipe
+/// is certainly closed first.
+#[test]
+fn a_reader_that_goes_away_ends_the_run_quietly() {
+    use std::io::Write;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(crate::sandbox::BIN)
+        .arg("salt")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"name": "relative"}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(nix::libc::SIGPIPE),
+        "{:?} {stderr}",
+        out.status
+    );
+}
