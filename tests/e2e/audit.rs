@@ -48,11 +48,15 @@ fn failing(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The test venv's python (it has jsonschema): SHMGUARD_ANSIBLE_VENV, as for the Ansible tests.
 fn python() -> String {
-    format!(
-        "{}/target/venv/ansible/bin/python",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    match std::env::var("SHMGUARD_ANSIBLE_VENV") {
+        Ok(dir) => format!("{dir}/bin/python"),
+        Err(_) => format!(
+            "{}/target/venv/ansible/bin/python",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    }
 }
 
 /// Runs a Python snippet (from the test venv, which has jsonschema) on `input`.

@@ -157,7 +157,10 @@ fn inject_every_write_path_fault(backup: bool) -> usize {
 }
 
 #[test]
-fn every_failing_syscall_on_the_fstab_write_path_changes_nothing() {
+fn every_failing_syscall_on_the_write_path_of_an_fstab_owned_by_another_user_changes_nothing() {
+    // The fstab belongs to uid 1000 so that fchown runs and can be failed too: that needs a
+    // real root (a user namespace maps only the caller).
+    crate::sandbox::require_real_root();
     let plain = inject_every_write_path_fault(false);
     let with_backup = inject_every_write_path_fault(true);
     counts::record(

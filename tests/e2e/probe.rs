@@ -68,7 +68,8 @@ fn probe_reports_exec_denied_under_noexec() {
     assert_eq!(exec["status"], "info");
     assert_eq!(exec["errno"], "mmap PROT_EXEC: EPERM");
     assert!(exec["detail"].as_str().unwrap().contains("denied"));
-    sb.sh("mount -o remount,exec /dev/shm");
+    let r = sb.apply(&["--path", "/dev/shm", "-o", "exec", "--state", "ephemeral"]);
+    assert_eq!(r["actions"][0], "remount /dev/shm: drop noexec", "{r}");
     let (_, v) = probe(&sb, &[]);
     assert!(
         check(&v, "exec_mapping")["detail"]

@@ -24,13 +24,14 @@ fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// For tests that switch to another user (`nobody`): a user namespace maps only the caller, so
-/// they need real root. tests/run leaves every `*as_another_user*` test out, with a notice,
-/// when it is not run as root; run directly, such a test fails saying why.
+/// For tests that need a second user (switching to `nobody`, a file owned by uid 1000): a user
+/// namespace maps only the caller, so they need real root. Their names say `another_user`;
+/// tests/run leaves them out, with a notice, when it is not run as root; run directly, such a
+/// test fails saying why.
 pub fn require_real_root() {
     assert!(
         is_root(),
-        "this test switches to the user nobody and needs real root: run `sudo ./tests/run`"
+        "this test needs a second user and so real root: run `sudo ./tests/run`"
     );
 }
 
