@@ -86,11 +86,11 @@ pub fn run(params: &Params, mode: RunMode) -> Report {
     let desired = match Desired::from_params(params) {
         Ok(d) => d,
         Err(e) => {
-            return failed(
-                params.path.clone().unwrap_or_default(),
-                e.to_string(),
-                mode.check,
-            );
+            let path = params
+                .path
+                .clone()
+                .unwrap_or_else(|| crate::spec::params::DEFAULT_PATH.into());
+            return failed(path, e.to_string(), mode.check);
         }
     };
     let path = desired.path.clone();

@@ -90,6 +90,13 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_value_without_path_reports_the_default_path() {
+        let out = run(json!({"size": "huge"}));
+        assert_eq!(out["failed"], true);
+        assert_eq!(out["path"], "/dev/shm");
+    }
+
+    #[test]
     fn args_that_are_not_json_fail_cleanly() {
         assert_eq!(run_args(b"path=/dev/shm")["failed"], true);
     }
