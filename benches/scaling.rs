@@ -133,6 +133,34 @@ fn check(p: &Plan, fstab_lines: usize) {
     );
 }
 
+/// One table: the input grows through `sizes` while the other stays small. `inputs(n)` gives
+/// the mountinfo bytes, the fstab bytes and the fstab's line count (for `check`).
+fn scaling_table(
+    d: &Desired,
+    title: &str,
+    [unit, per]: [&str; 2],
+    sizes: &[usize],
+    inputs: impl Fn(usize) -> (Vec<u8>, Vec<u8>, usize),
+    (min_runs, budget): (usize, Duration),
+) {
+    let mut rows = Vec::new();
+    let mut prev = None;
+    for &n in sizes {
+        let (mi, fstab, lines) = inputs(n);
+        let (s, p) = measure(d, &mi, &fstab, min_runs, budget);
+        check(&p, lines);
+        rows.push(vec![
+            n.to_string(),
+            ms(s.median),
+            per_unit(s.median, n),
+            growth(prev, s.median, n),
+            s.runs.to_string(),
+        ]);
+        prev = Some((s.median, n));
+    }
+    print_table(title, &[unit, "median", per, "growth", "runs"], &rows);
+}
+
 struct Sample {
     median: Duration,
     runs: usize,
@@ -253,47 +281,23 @@ fn main() {
     );
 
     let fstab_small = synthetic_fstab(small);
-    let mut rows = Vec::new();
-    let mut prev = None;
-    for &n in &mount_sizes {
-        let mi = synthetic_mountinfo(n);
-        let (s, p) = measure(&d, &mi, &fstab_small, min_runs, budget);
-        check(&p, small);
-        rows.push(vec![
-            n.to_string(),
-            ms(s.median),
-            per_unit(s.median, n),
-            growth(prev, s.median, n),
-            s.runs.to_string(),
-        ]);
-        prev = Some((s.median, n));
-    }
-    print_table(
-        &format!("mountinfo size (fstab: {small} lines)"),
-        &["mounts", "median", "per mount", "growth", "runs"],
-        &rows,
-    );
-
     let mi_small = synthetic_mountinfo(small);
-    let mut rows = Vec::new();
-    let mut prev = None;
-    for &n in &line_sizes {
-        let fstab = synthetic_fstab(n);
-        let (s, p) = measure(&d, &mi_small, &fstab, min_runs, budget);
-        check(&p, n);
-        rows.push(vec![
-            n.to_string(),
-            ms(s.median),
-            per_unit(s.median, n),
-            growth(prev, s.median, n),
-            s.runs.to_string(),
-        ]);
-        prev = Some((s.median, n));
-    }
-    print_table(
+    let timing = (min_runs, budget);
+    scaling_table(
+        &d,
+        &format!("mountinfo size (fstab: {small} lines)"),
+        ["mounts", "per mount"],
+        &mount_sizes,
+        |n| (synthetic_mountinfo(n), fstab_small.clone(), small),
+        timing,
+    );
+    scaling_table(
+        &d,
         &format!("fstab size (mountinfo: {small} mounts)"),
-        &["fstab lines", "median", "per line", "growth", "runs"],
-        &rows,
+        ["fstab lines", "per line"],
+        &line_sizes,
+        |n| (mi_small.clone(), synthetic_fstab(n), n),
+        timing,
     );
 
     let (mounts, lines) = big;

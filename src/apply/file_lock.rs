@@ -48,7 +48,7 @@ impl fmt::Display for LockError {
 impl std::error::Error for LockError {}
 
 /// `FILE.lock` for `file`.
-pub fn lock_path(file: &Path) -> PathBuf {
+fn lock_path(file: &Path) -> PathBuf {
     let mut p = file.as_os_str().to_owned();
     p.push(".lock");
     PathBuf::from(p)

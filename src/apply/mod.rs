@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use crate::plan::{Action, Plan};
 
 pub use atomic_file::{WriteError, remove_stale_temp_files, write_atomically};
-pub use file_lock::{FileLock, LockError, WAIT as LOCK_WAIT, lock, lock_dir, lock_path};
+pub use file_lock::{FileLock, LockError, WAIT as LOCK_WAIT, lock, lock_dir};
 
 /// What a finished apply did.
 #[derive(Debug, Default)]
