@@ -100,6 +100,7 @@ fn observe_and_plan(d: &Desired, mountinfo_bytes: &[u8], fstab_bytes: &[u8]) -> 
         ),
         sysctl: None,
         mqueue_limits: BTreeMap::new(),
+        systemd: false,
     };
     plan(d, &observed).expect("plan")
 }

@@ -69,6 +69,37 @@ pub struct StateView {
     /// mqueue limits persisted in sysctl_path (mqueue only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sysctl: Option<BTreeMap<String, u64>>,
+    /// What the next boot gives the mount point, predicted from the fstab line and the init
+    /// system (nothing is mounted to find out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot: Option<BootView>,
+}
+
+/// The mount the next boot gives, as predicted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BootView {
+    /// How boot applies the fstab line: `systemd-remount` (systemd's PID 1 mounts /dev/shm,
+    /// then remounts it with the line's options) or `fresh` (mounted afresh from the line).
+    pub how: String,
+    /// The same, for people.
+    pub describe: String,
+    /// Whether the init system is systemd (detected, or the `init` parameter).
+    pub systemd: bool,
+    /// 1-based fstab line boot uses (the first entry for the mount point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Whether boot mounts it at all (as far as fstab and the init system say).
+    pub mounted: bool,
+    /// Mode of the mount root after boot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<SizeView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nr_inodes: Option<u64>,
+    /// Per-mount flags after boot.
+    #[serde(default)]
+    pub options: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -110,13 +141,7 @@ impl StateView {
             v.fstype = Some(live.fstype.clone());
             v.source = Some(lossy(&live.source));
             v.mode = Some(format!("{:04o}", live.mode));
-            v.size = live.size_pages.map(|p| {
-                let bytes = p * o.host.page_size;
-                SizeView {
-                    bytes,
-                    human: HumanBytes(bytes).to_string(),
-                }
-            });
+            v.size = live.size_pages.map(|p| size_view(p, &o.host));
             v.nr_inodes = live.nr_inodes;
             v.options = live.flags.words();
         }
@@ -144,7 +169,36 @@ impl StateView {
                 .collect();
             v.sysctl = Some(persisted);
         }
+        v.boot = Some(BootView::of(&crate::plan::boot::of(o, d), &o.host));
         v
+    }
+
+    /// The boot part as lines of text, for diffs and the human CLI.
+    pub fn boot_text(&self) -> String {
+        let Some(b) = &self.boot else {
+            return String::new();
+        };
+        let mut s = format!(
+            "boot: {}
+",
+            b.describe
+        );
+        if !b.mounted {
+            s += "boot mounted: no (no fstab entry)
+";
+            return s;
+        }
+        if let Some(m) = &b.mode {
+            s += &format!("boot mode: {m}\n");
+        }
+        if let Some(size) = &b.size {
+            s += &format!("boot size: {}\n", size.human);
+        }
+        if let Some(n) = b.nr_inodes {
+            s += &format!("boot nr_inodes: {}\n", inodes_word(n));
+        }
+        s += &format!("boot options: {}\n", b.options.join(","));
+        s
     }
 
     /// The live part as lines of text, for diffs and the human CLI.
@@ -163,20 +217,54 @@ impl StateView {
             s += &format!("size: {}\n", size.human);
         }
         if let Some(n) = self.nr_inodes {
-            s += &format!(
-                "nr_inodes: {}\n",
-                if n == 0 {
-                    "unlimited".to_string()
-                } else {
-                    n.to_string()
-                }
-            );
+            s += &format!("nr_inodes: {}\n", inodes_word(n));
         }
         s += &format!("options: {}\n", self.options.join(","));
         for (k, v) in self.mqueue.iter().flatten() {
             s += &format!("fs.mqueue.{k}: {v}\n");
         }
         s
+    }
+}
+
+fn inodes_word(n: u64) -> String {
+    if n == 0 {
+        "unlimited".to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+fn size_view(pages: u64, host: &crate::spec::Host) -> SizeView {
+    let bytes = pages * host.page_size;
+    SizeView {
+        bytes,
+        human: HumanBytes(bytes).to_string(),
+    }
+}
+
+impl BootView {
+    pub fn of(b: &crate::plan::boot::Boot, host: &crate::spec::Host) -> BootView {
+        use crate::plan::boot::BootPath;
+        let mut v = BootView {
+            how: match b.path {
+                BootPath::SystemdRemount => "systemd-remount",
+                BootPath::Fresh => "fresh",
+            }
+            .to_string(),
+            describe: b.path.describe(b.systemd).to_string(),
+            systemd: b.systemd,
+            line: b.line.map(|i| i + 1),
+            ..BootView::default()
+        };
+        if let Some(m) = &b.mount {
+            v.mounted = true;
+            v.mode = Some(format!("{:04o}", m.mode));
+            v.size = m.size_pages.map(|p| size_view(p, host));
+            v.nr_inodes = m.nr_inodes;
+            v.options = m.flags.words();
+        }
+        v
     }
 }
 
@@ -190,6 +278,15 @@ pub fn diff(path: &str, before: &Observed, after: &Observed, d: &Desired) -> Vec
         before: b.live_text(),
         after: a.live_text(),
     }];
+    if b.boot_text() != a.boot_text() {
+        let header = format!("{path} (next boot)");
+        items.push(DiffItem {
+            before_header: header.clone(),
+            after_header: header,
+            before: b.boot_text(),
+            after: a.boot_text(),
+        });
+    }
     let mut file = |p: &std::path::Path, old: Option<Cow<'_, [u8]>>, new: Option<Cow<'_, [u8]>>| {
         if old != new {
             let h = p.display().to_string();

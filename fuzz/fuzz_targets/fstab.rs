@@ -26,6 +26,7 @@ fn observed(bytes: &[u8]) -> Observed {
         fstab: FileState::from_bytes(Path::new("/etc/fstab"), Some(bytes.to_vec()), Fstab::from_shared),
         sysctl: None,
         mqueue_limits: BTreeMap::new(),
+        systemd: false,
     }
 }
 

@@ -27,6 +27,7 @@ fn bare(d: &Desired, state: State) -> Desired {
         mqueue: MqueueLimits::default(),
         backup: false,
         warnings: Vec::new(),
+        mirror_live: false,
         ..d.clone()
     }
 }

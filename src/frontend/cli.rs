@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::engine::{self, RunMode};
 use crate::frontend::{audit_cli, salt, text_diff};
 use crate::report::Report;
-use crate::spec::{FsType, Params, State};
+use crate::spec::{FsType, Init, Params, State};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -78,6 +78,10 @@ pub struct ApplyArgs {
     /// Keep a timestamped copy of a file before changing it
     #[arg(long)]
     pub backup: bool,
+    /// The init system that boots this host: auto, systemd or other (decides what the fstab
+    /// line does at boot)
+    #[arg(long, value_parser = ["auto", "systemd", "other"])]
+    pub init: Option<String>,
     /// Change nothing; report what a real run would do
     #[arg(long)]
     pub check: bool,
@@ -100,6 +104,10 @@ pub struct StatusArgs {
     /// fstab file to read
     #[arg(long)]
     pub fstab_path: Option<String>,
+    /// The init system that boots this host: auto, systemd or other (decides what the fstab
+    /// line does at boot)
+    #[arg(long, value_parser = ["auto", "systemd", "other"])]
+    pub init: Option<String>,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -127,6 +135,7 @@ impl ApplyArgs {
             sysctl_path: self.sysctl_path.clone(),
             fstab_path: self.fstab_path.clone(),
             backup: self.backup,
+            init: self.init.as_deref().map(Init::parse).transpose()?,
         })
     }
 }
@@ -213,9 +222,17 @@ fn status(s: &StatusArgs) -> i32 {
     let mut views = Vec::new();
     let mut code = 0;
     for path in &paths {
+        let init = match s.init.as_deref().map(Init::parse).transpose() {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("shmguard: {e}");
+                return 1;
+            }
+        };
         let params = Params {
             path: Some(path.clone()),
             fstab_path: s.fstab_path.clone(),
+            init,
             ..Params::default()
         };
         match engine::status(&params) {
@@ -241,6 +258,9 @@ fn status(s: &StatusArgs) -> i32 {
             match &v.fstab {
                 Some(f) => println!("  fstab: line {}: {}", f.line, f.text),
                 None => println!("  fstab: no entry"),
+            }
+            for line in v.boot_text().lines() {
+                println!("  {line}");
             }
             for (k, val) in v.sysctl.iter().flatten() {
                 println!("  persisted fs.mqueue.{k}: {val}");

@@ -1,7 +1,13 @@
 //! Fstab: an fstab file as bytes, line by line, so that editing one entry leaves every other
-//! byte alone (comments, tabs, CRLF, non-UTF-8, no final newline). Parse, find, edit, render.
-//! Pure: no I/O (reading the file is in `observe::files`).
+//! byte alone (comments, tabs, CRLF, non-UTF-8, no final newline). Lines are read by
+//! util-linux libmount's rules (`tab_parse.c`), which is what mount(8), systemd and so the next
+//! boot use: a line whose first word starts with `#` is a comment; otherwise words split on
+//! spaces and tabs; fields 1-4 are words whatever they hold (a `#` in one is data), `\ooo`
+//! escapes decoded in each; fields 5 and 6, when present, must be integers; anything after
+//! field 6 is ignored; fewer than 3 fields or a bad field 5/6 make the line a parse error that
+//! boot skips. Parse, find, edit, render. Pure: no I/O (reading the file is in `observe::files`).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::observe::line_file::{LineFile, Shared};
@@ -13,18 +19,18 @@ pub struct Fstab {
     pub file: LineFile,
 }
 
-/// The readable fields of one entry.
+/// The readable fields of one entry, as libmount reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// fstab line number, 1-based
     pub line: usize,
     /// field 1, unescaped
     pub spec: Vec<u8>,
-    /// field 2, unescaped
+    /// field 2, unescaped, as written (`/dev//shm/` stays; see `same_mount_point`)
     pub file: Vec<u8>,
-    /// field 3
+    /// field 3, unescaped
     pub vfstype: String,
-    /// field 4, split on commas (empty when the field is missing)
+    /// field 4, unescaped, split on commas outside double quotes (empty when missing)
     pub options: Vec<String>,
     /// fields 5 and 6
     pub freq: Option<String>,
@@ -33,15 +39,25 @@ pub struct Entry {
     pub text: Vec<u8>,
 }
 
-/// Byte ranges of the fields of a line, up to six, before any trailing `#` comment; an
-/// iterator, so finding the mount point of each of 100k lines allocates nothing.
-fn fields(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+/// How libmount reads one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineKind {
+    /// blank, or a comment (first word starts with `#`)
+    Skipped,
+    /// an entry
+    Entry,
+    /// a parse error: libmount reports it and boot skips the line; the reason is for people
+    Rejected(String),
+}
+
+/// Byte ranges of every blank-separated word of a line (spaces and tabs, as libmount splits).
+fn words(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut i = 0;
     std::iter::from_fn(move || {
         while i < text.len() && (text[i] == b' ' || text[i] == b'\t') {
             i += 1;
         }
-        if i >= text.len() || text[i] == b'#' {
+        if i >= text.len() {
             return None;
         }
         let start = i;
@@ -50,27 +66,110 @@ fn fields(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
         }
         Some(start..i)
     })
-    .take(6)
 }
 
+/// The field ranges of a line libmount reads as an entry: its first six words.
 fn field_spans(text: &[u8]) -> Vec<Range<usize>> {
-    fields(text).collect()
+    words(text).take(6).collect()
 }
 
-/// Whether an fstab mount-point field names `path` (octal escapes and a trailing slash allowed).
-fn same_mount_point(field: &[u8], path: &[u8]) -> bool {
-    let trim = |f: &[u8]| -> usize {
-        if f.len() > 1 && f.ends_with(b"/") {
-            f.len() - 1
-        } else {
-            f.len()
-        }
-    };
-    if !field.contains(&b'\\') {
-        return field[..trim(field)] == *path;
+/// Whether a word is what libmount's `next_s32` accepts: `strtol` digits with an optional
+/// sign, ending the word.
+fn is_number(word: &[u8]) -> bool {
+    let digits = word
+        .strip_prefix(b"+")
+        .or_else(|| word.strip_prefix(b"-"))
+        .unwrap_or(word);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+}
+
+/// How libmount reads a line (its text without the line ending).
+pub fn classify(text: &[u8]) -> LineKind {
+    let spans = field_spans(text);
+    match spans.first() {
+        None => return LineKind::Skipped,
+        Some(r) if text[r.start] == b'#' => return LineKind::Skipped,
+        _ => {}
     }
-    let f = unescape(field);
-    f[..trim(&f)] == *path
+    if spans.len() < 3 {
+        return LineKind::Rejected(format!(
+            "{} field{} where libmount needs at least 3 (spec, mount point, type)",
+            spans.len(),
+            if spans.len() == 1 { "" } else { "s" }
+        ));
+    }
+    for (n, name) in [(4, "5 (dump)"), (5, "6 (pass)")] {
+        if let Some(r) = spans.get(n) {
+            if !is_number(&text[r.clone()]) {
+                return LineKind::Rejected(format!(
+                    "field {name} is `{}`, not a number",
+                    String::from_utf8_lossy(&text[r.clone()])
+                ));
+            }
+        }
+    }
+    LineKind::Entry
+}
+
+/// A mount point as libmount compares paths: repeated slashes, `.` components and a trailing
+/// slash do not count (`/dev//shm/` is `/dev/shm`).
+pub fn normal_mount_point(raw: &[u8]) -> Cow<'_, [u8]> {
+    let clean = raw.starts_with(b"/")
+        && !raw.windows(2).any(|w| w == b"//")
+        && !raw.windows(3).any(|w| w == b"/./")
+        && !raw.ends_with(b"/.")
+        && (raw.len() == 1 || !raw.ends_with(b"/"));
+    if clean || !raw.starts_with(b"/") {
+        return Cow::Borrowed(raw);
+    }
+    let parts: Vec<&[u8]> = raw
+        .split(|b| *b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+        .collect();
+    let mut out = Vec::with_capacity(raw.len());
+    for p in &parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    Cow::Owned(out)
+}
+
+/// Whether an fstab mount-point field names `path` (a normalised absolute path).
+fn same_mount_point(field: &[u8], path: &[u8]) -> bool {
+    if field.contains(&b'\\') {
+        normal_mount_point(&unescape(field)).as_ref() == path
+    } else {
+        normal_mount_point(field).as_ref() == path
+    }
+}
+
+/// Splits an options field on commas, keeping commas inside double quotes (`context="a,b"`),
+/// as libmount's option parser does; empty items (`rw,,nodev`) are dropped.
+pub fn split_options(field: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in field.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ',' if !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 impl crate::observe::files::Render for Fstab {
@@ -97,51 +196,108 @@ impl Fstab {
         self.file.render()
     }
 
-    /// Entry at line index `idx`, if the line is an entry (at least spec and file).
+    /// How libmount reads line `idx`.
+    pub fn kind(&self, idx: usize) -> LineKind {
+        classify(self.file.text(idx))
+    }
+
+    /// Entry at line index `idx`, if libmount reads the line as one.
     pub fn entry(&self, idx: usize) -> Option<Entry> {
-        if idx >= self.file.len() {
+        if idx >= self.file.len() || self.kind(idx) != LineKind::Entry {
             return None;
         }
         let text = self.file.text(idx);
         let spans = field_spans(text);
-        if spans.len() < 2 {
-            return None;
-        }
-        let field = |n: usize| spans.get(n).map(|r| &text[r.clone()]);
-        let s = |n: usize| field(n).map(|b| String::from_utf8_lossy(b).into_owned());
+        let field = |n: usize| spans.get(n).map(|r| unescape(&text[r.clone()]));
+        let s = |n: usize| field(n).map(|b| String::from_utf8_lossy(&b).into_owned());
         Some(Entry {
             line: idx + 1,
-            spec: unescape(field(0)?),
-            file: unescape(field(1)?),
+            spec: field(0)?,
+            file: field(1)?,
             vfstype: s(2).unwrap_or_default(),
-            options: s(3)
-                .map(|o| {
-                    o.split(',')
-                        .filter(|x| !x.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            options: s(3).map(|o| split_options(&o)).unwrap_or_default(),
             freq: s(4),
             passno: s(5),
             text: text.to_vec(),
         })
     }
 
-    /// Line indexes of the entries whose mount point is `path`, in file order.
-    pub fn entries_at(&self, path: &[u8]) -> Vec<usize> {
-        // Only a line holding the path's bytes, or an escape, can name it: a SIMD search
-        // skips the field scan on the other lines of a large file.
-        let finder = memchr::memmem::Finder::new(path);
+    /// Lines whose second word names `path`, whatever libmount makes of them, in file order.
+    /// Only a line holding the path's last component, or an escape, can name it: a SIMD
+    /// search skips the word scan on the other lines of a large file.
+    pub fn lines_naming(&self, path: &[u8]) -> Vec<usize> {
+        let last = path.rsplit(|b| *b == b'/').next().unwrap_or(path);
+        let finder = memchr::memmem::Finder::new(last);
         (0..self.file.len())
             .filter(|&i| {
                 let text = self.file.text(i);
                 (finder.find(text).is_some() || memchr::memchr(b'\\', text).is_some())
-                    && fields(text)
+                    && words(text)
                         .nth(1)
                         .is_some_and(|r| same_mount_point(&text[r], path))
             })
             .collect()
+    }
+
+    /// Line indexes of the entries whose mount point is `path`, in file order: the lines
+    /// libmount reads (comments and parse errors are not entries).
+    pub fn entries_at(&self, path: &[u8]) -> Vec<usize> {
+        self.lines_naming(path)
+            .into_iter()
+            .filter(|&i| self.kind(i) == LineKind::Entry)
+            .collect()
+    }
+
+    /// Lines that name `path` but that libmount rejects (boot skips them), with the reason.
+    pub fn rejected_at(&self, path: &[u8]) -> Vec<(usize, String)> {
+        self.lines_naming(path)
+            .into_iter()
+            .filter_map(|i| match self.kind(i) {
+                LineKind::Rejected(why) => Some((i, why)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Where an inline comment starts on line `idx`: the first word from field 3 on that
+    /// starts with `#`. libmount reads such a word as data (the type or the options) or fails
+    /// on it (fields 5 and 6), so the line does not mean what its author wrote.
+    pub fn misplaced_comment(&self, idx: usize) -> Option<usize> {
+        let text = self.file.text(idx);
+        words(text)
+            .take(6)
+            .enumerate()
+            .skip(2)
+            .find(|(_, r)| text[r.start] == b'#')
+            .map(|(n, _)| n)
+    }
+
+    /// Rewrites line `idx` so that the comment starting at word `at` (see `misplaced_comment`)
+    /// comes after field 6: the words before it stay as they are, the missing fields are
+    /// filled in (`fstype`, `options`, `0 0`), and the comment follows. Returns whether
+    /// libmount then reads the line as an entry.
+    pub fn move_comment(&mut self, idx: usize, at: usize, fstype: &[u8], options: &[u8]) -> bool {
+        let sep: &'static [u8] = if self.file.text(idx).contains(&b'\t') {
+            b"\t"
+        } else {
+            b" "
+        };
+        let line = self.file.text_mut(idx);
+        let spans: Vec<Range<usize>> = words(line).collect();
+        let (Some(before), Some(comment)) = (spans.get(at.wrapping_sub(1)), spans.get(at)) else {
+            return false;
+        };
+        let comment = line[comment.start..].to_vec();
+        let mut fixed = line[..before.end].to_vec();
+        let fill: [&[u8]; 4] = [fstype, options, b"0", b"0"];
+        for value in &fill[at.saturating_sub(2)..] {
+            fixed.extend_from_slice(sep);
+            fixed.extend_from_slice(value);
+        }
+        fixed.extend_from_slice(sep);
+        fixed.extend_from_slice(&comment);
+        *line = fixed;
+        classify(line) == LineKind::Entry
     }
 
     /// Replaces field `n` (0-based) of line `idx`; a missing field is added after the last one
@@ -164,18 +320,31 @@ impl Fstab {
         let tabbed = self
             .file
             .lines()
-            .any(|(text, _)| fields(text).nth(1).is_some() && text.contains(&b'\t'));
+            .any(|(text, _)| classify(text) == LineKind::Entry && text.contains(&b'\t'));
         if tabbed { b"\t" } else { b" " }
     }
 }
 
+/// An options field from its words: blanks and backslashes escaped so it stays one word.
+pub fn format_options(words: &[String]) -> Vec<u8> {
+    let joined = words.join(",");
+    let mut out = Vec::with_capacity(joined.len());
+    for &b in joined.as_bytes() {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\\' => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
 /// An fstab line from its fields, escaping the mount point.
-pub fn format_line(sep: &[u8], spec: &[u8], file: &[u8], vfstype: &str, options: &str) -> Vec<u8> {
+pub fn format_line(sep: &[u8], spec: &[u8], file: &[u8], vfstype: &str, options: &[u8]) -> Vec<u8> {
     let fields: [&[u8]; 6] = [
         &escape(spec),
         &escape(file),
         vfstype.as_bytes(),
-        options.as_bytes(),
+        options,
         b"0",
         b"0",
     ];
@@ -258,5 +427,65 @@ mod tests {
         let mut f = Fstab::parse(b"none /dev/shm tmpfs");
         f.set_field(0, 3, b"nodev");
         assert_eq!(f.render(), b"none /dev/shm tmpfs nodev");
+    }
+
+    #[test]
+    fn lines_are_read_by_libmounts_rules() {
+        assert_eq!(classify(b"  # c"), LineKind::Skipped);
+        assert_eq!(classify(b" \t"), LineKind::Skipped);
+        assert_eq!(classify(b"tmpfs /x tmpfs"), LineKind::Entry);
+        assert_eq!(
+            classify(b"tmpfs /x tmpfs a +1 -2 junk # c"),
+            LineKind::Entry
+        );
+        assert_eq!(classify(b"tmpfs /x #t #o"), LineKind::Entry);
+        assert!(matches!(classify(b"bug"), LineKind::Rejected(_)));
+        assert!(matches!(classify(b"a b"), LineKind::Rejected(_)));
+        assert!(matches!(classify(b"a /x t o # c"), LineKind::Rejected(_)));
+        assert!(matches!(classify(b"a /x t o 0 1x"), LineKind::Rejected(_)));
+        assert!(matches!(classify(b"a /x t o +"), LineKind::Rejected(_)));
+    }
+
+    #[test]
+    fn mount_points_compare_as_paths_and_escapes_decode_everywhere() {
+        let f = Fstab::parse(
+            b"tmpfs /dev//shm/ tmpfs nodev\\054nosuid\n\\164mpfs /dev/./shm tmpfs x\n",
+        );
+        assert_eq!(f.entries_at(b"/dev/shm"), [0, 1]);
+        assert_eq!(f.entry(0).unwrap().options, ["nodev", "nosuid"]);
+        assert_eq!(f.entry(1).unwrap().spec, b"tmpfs");
+        let f = Fstab::parse(b"x /a\\000b t o\n");
+        assert_eq!(f.entry(0).unwrap().file, b"/a");
+    }
+
+    #[test]
+    fn quoted_commas_stay_in_one_option() {
+        assert_eq!(
+            split_options("rw,context=\"a,b\",,nodev"),
+            ["rw", "context=\"a,b\"", "nodev"]
+        );
+    }
+
+    #[test]
+    fn a_misplaced_comment_moves_after_field_six() {
+        for (before, after) in [
+            (
+                "tmpfs /dev/shm tmpfs nodev # CIS",
+                "tmpfs /dev/shm tmpfs nodev 0 0 # CIS",
+            ),
+            (
+                "tmpfs /dev/shm tmpfs nodev 0 #x",
+                "tmpfs /dev/shm tmpfs nodev 0 0 #x",
+            ),
+            (
+                "tmpfs /dev/shm # old",
+                "tmpfs /dev/shm tmpfs defaults 0 0 # old",
+            ),
+        ] {
+            let mut f = Fstab::parse(before.as_bytes());
+            let at = f.misplaced_comment(0).unwrap();
+            assert!(f.move_comment(0, at, b"tmpfs", b"defaults"), "{before}");
+            assert_eq!(f.render(), after.as_bytes());
+        }
     }
 }

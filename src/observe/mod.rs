@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::spec::{Desired, FsType, Host};
+use crate::spec::{Desired, FsType, Host, Init};
 
 pub use files::FileState;
 pub use fstab::Fstab;
@@ -34,6 +34,9 @@ pub struct Observed {
     pub sysctl: Option<FileState<SysctlConf>>,
     /// /proc/sys/fs/mqueue/* of this IPC namespace (mqueue only)
     pub mqueue_limits: BTreeMap<String, u64>,
+    /// whether systemd boots this host (the `init` parameter, or for `auto` whether
+    /// /run/systemd/system exists, as sd_booted(3) decides)
+    pub systemd: bool,
 }
 
 /// A failure to read the system, naming what could not be read.
@@ -88,8 +91,14 @@ pub fn observe(desired: &Desired) -> Result<Observed, ObserveError> {
     } else {
         (None, BTreeMap::new())
     };
+    let systemd = match desired.init {
+        Init::Systemd => true,
+        Init::Other => false,
+        Init::Auto => std::path::Path::new("/run/systemd/system").is_dir(),
+    };
     Ok(Observed {
         host,
+        systemd,
         path_kind,
         live,
         fstab,

@@ -134,7 +134,9 @@ pub fn find_in(table: &[u8], path: &[u8]) -> Option<MountInfoEntry> {
     })
 }
 
-/// Undoes the kernel's octal escapes (`\040` space, `\011` tab, `\012` newline, `\134` backslash).
+/// Undoes the octal escapes (`\040` space, `\011` tab, `\012` newline, `\134` backslash) as
+/// libmount's `unmangle` does: `\ooo` is any three octal digits, a value over 255 wraps to a
+/// byte (`\777` is 0xff), and a decoded `\000` ends the field (libmount's strings end there).
 pub fn unescape(field: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(field.len());
     let mut i = 0;
@@ -145,14 +147,15 @@ pub fn unescape(field: &[u8]) -> Vec<u8> {
                 .iter()
                 .all(|b| (b'0'..=b'7').contains(b))
         {
-            let v = (field[i + 1] - b'0') as u32 * 64
-                + (field[i + 2] - b'0') as u32 * 8
-                + (field[i + 3] - b'0') as u32;
-            if v <= 255 {
-                out.push(v as u8);
-                i += 4;
-                continue;
+            let v = (u32::from(field[i + 1] - b'0') * 64
+                + u32::from(field[i + 2] - b'0') * 8
+                + u32::from(field[i + 3] - b'0')) as u8;
+            if v == 0 {
+                break;
             }
+            out.push(v);
+            i += 4;
+            continue;
         }
         out.push(field[i]);
         i += 1;
@@ -245,5 +248,12 @@ mod tests {
         let raw = b"/mnt/a b\\c\td";
         assert_eq!(unescape(&escape(raw)), raw);
         assert_eq!(escape(b"/mnt/My Disk"), b"/mnt/My\\040Disk");
+    }
+
+    #[test]
+    fn escapes_decode_as_libmount_does() {
+        assert_eq!(unescape(b"a\\777b"), b"a\xffb");
+        assert_eq!(unescape(b"a\\000b"), b"a");
+        assert_eq!(unescape(b"a\\054b\\08"), b"a,b\\08");
     }
 }

@@ -1,11 +1,16 @@
-//! Steps for the fstab entry: edit the options of the first entry for the mount point (keeping
-//! its spec, unknown options and the rest of the line), add a line when there is none, or
-//! remove the entries for state=absent. Pure: no I/O.
+//! Steps for the fstab entry: edit the options of the entry boot uses for the mount point
+//! (the first one libmount reads; keeping its spec, unknown options and the rest of the line),
+//! repair a line boot would skip, add a line when there is none, or remove the entries for
+//! state=absent. The line written carries every per-mount flag of the enforced state, so that
+//! both ways of booting (see `plan::boot`) reproduce it. Pure: no I/O.
 
-use crate::observe::fstab::{Fstab, format_line};
+use crate::observe::fstab::{Fstab, format_line, format_options};
+use crate::plan::boot::{BootPath, PID1_DEV_SHM, from_options};
 use crate::plan::live::{inodes_text, wanted_pages};
 use crate::plan::{Plan, PlanError, check_readable, replace_file};
-use crate::spec::{Desired, FsType, Host, Mode, MountFlags, Quantity, SizeTarget, State};
+use crate::spec::{
+    Atime, Desired, FsType, Host, Mode, MountFlags, OptionBits, Quantity, SizeTarget, State,
+};
 
 /// Index of the last `key=` word.
 fn find_key(words: &[String], key: &str) -> Option<usize> {
@@ -27,18 +32,138 @@ fn set_key(words: &mut Vec<String>, key: &str, value: &str) {
     }
 }
 
-/// The options column the desired state wants, starting from the one in the file. Values are
-/// compared by meaning (4G = 4096m; no size= is the default), so equal spellings are kept.
-pub(super) fn edit_options(current: &[String], d: &Desired, host: &Host) -> Vec<String> {
-    let mut words: Vec<String> = current.to_vec();
-    for flag in &d.flags {
-        if MountFlags::from_fstab_words(words.iter().map(String::as_str)).satisfies(*flag) {
+/// One decision of the per-mount flags: the words that make it, and how to read it.
+struct Group {
+    words: &'static [&'static str],
+    get: fn(&MountFlags) -> Option<&'static str>,
+}
+
+/// For each group: the word that states the flags' value (None: nothing to say, the default
+/// of both boot ways once no word of the group is left).
+const GROUPS: [Group; 6] = [
+    Group {
+        words: &["ro", "rw"],
+        get: |f| f.read_only.then_some("ro"),
+    },
+    Group {
+        words: &["nosuid", "suid"],
+        get: |f| f.nosuid.then_some("nosuid"),
+    },
+    Group {
+        words: &["nodev", "dev"],
+        get: |f| f.nodev.then_some("nodev"),
+    },
+    Group {
+        words: &["noexec", "exec"],
+        get: |f| f.noexec.then_some("noexec"),
+    },
+    Group {
+        words: &[
+            "noatime",
+            "atime",
+            "relatime",
+            "norelatime",
+            "strictatime",
+            "nostrictatime",
+        ],
+        get: |f| {
+            Some(match f.atime {
+                Atime::Relatime => "relatime",
+                Atime::Noatime => "noatime",
+                Atime::Strictatime => "strictatime",
+            })
+        },
+    },
+    Group {
+        words: &["nodiratime", "diratime"],
+        get: |f| f.nodiratime.then_some("nodiratime"),
+    },
+];
+
+/// The word that turns a group's flag off again after `user`/`owner` turned it on.
+fn off_word(g: &Group) -> &'static str {
+    g.words[1]
+}
+
+/// Whether the words give `target` on a fresh mount and, for /dev/shm, on systemd's remount.
+fn gives(words: &[String], target: MountFlags, remount: bool) -> bool {
+    let bits = OptionBits::from_words(words.iter().map(String::as_str));
+    bits.fresh() == target && (!remount || bits.remount(PID1_DEV_SHM) == target)
+}
+
+/// Edits the flag words of an options column so that both ways of booting give `target`:
+/// a group that does not hold loses its words and gets the one word that says its value.
+fn set_flags(words: &mut Vec<String>, target: MountFlags, remount: bool) {
+    // An atime word decides nodiratime on a remount too: a second pass settles it.
+    for g in GROUPS.iter().chain(&GROUPS) {
+        if gives(words, target, remount) {
+            return;
+        }
+        let holds = |w: &[String]| {
+            let b = OptionBits::from_words(w.iter().map(String::as_str));
+            let same = |f: MountFlags| (g.get)(&f) == (g.get)(&target);
+            same(b.fresh()) && (!remount || same(b.remount(PID1_DEV_SHM)))
+        };
+        if holds(words) {
             continue;
         }
-        words.retain(|w| !flag.opposite_words().contains(&w.as_str()));
-        if !MountFlags::from_fstab_words(words.iter().map(String::as_str)).satisfies(*flag) {
-            words.push(flag.name().to_string());
+        words.retain(|w| !g.words.contains(&w.as_str()));
+        if !holds(words) {
+            words.push((g.get)(&target).unwrap_or(off_word(g)).to_string());
         }
+    }
+}
+
+/// The per-mount flags the line must give at boot. A flag the user asked for is as asked;
+/// any other is the live mount's (when mounted; `ro` excepted, which only a request puts in
+/// fstab), so a line shmguard writes never loses what the running system holds; without a
+/// live mount it is what the line gives now, or what boot gives without a line. A security
+/// flag (nosuid, nodev, noexec) the line has is never dropped unless asked.
+pub(super) fn line_target(
+    d: &Desired,
+    live: Option<&MountFlags>,
+    line_now: Option<&MountFlags>,
+    base: MountFlags,
+) -> MountFlags {
+    let mut t = match (live, line_now) {
+        (Some(l), now) if d.mirror_live => MountFlags {
+            read_only: now.unwrap_or(&base).read_only,
+            ..*l
+        },
+        (_, Some(now)) => *now,
+        (_, None) => base,
+    };
+    if let Some(now) = line_now {
+        t.nosuid |= now.nosuid;
+        t.nodev |= now.nodev;
+        t.noexec |= now.noexec;
+    }
+    d.flags.iter().fold(t, |f, fl| f.with(*fl))
+}
+
+/// The options column the desired state wants, starting from the one in the file: `flags`
+/// (when given: the target flags, and whether systemd remounts the path) on both ways of
+/// booting, and the desired size, inodes and mode. Values are compared by meaning (4G =
+/// 4096m; no size= is the default), so equal spellings are kept.
+pub(super) fn edit_options(
+    current: &[String],
+    d: &Desired,
+    host: &Host,
+    flags: Option<(MountFlags, bool)>,
+) -> Vec<String> {
+    let mut words: Vec<String> = current.to_vec();
+    if let Some((target, remount)) = flags {
+        // The flags asked for first, in the user's order, then whatever else boot needs.
+        for flag in &d.flags {
+            if MountFlags::from_fstab_words(words.iter().map(String::as_str)).satisfies(*flag) {
+                continue;
+            }
+            words.retain(|w| !flag.opposite_words().contains(&w.as_str()));
+            if !MountFlags::from_fstab_words(words.iter().map(String::as_str)).satisfies(*flag) {
+                words.push(flag.name().to_string());
+            }
+        }
+        set_flags(&mut words, target, remount);
     }
     if d.fstype == FsType::Tmpfs {
         if let Some(target) = &d.size {
@@ -90,73 +215,77 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     check_readable("fstab_path", &plan.expected.fstab)?;
     // Edited in place and put back (or replaced by the step): a 100k-line fstab is not copied.
     let mut doc: Fstab = std::mem::take(&mut plan.expected.fstab.doc);
-    let entries = doc.entries_at(d.path.as_bytes());
+    let path = d.path.as_bytes();
+    let entries = doc.entries_at(path);
+    let rejected = doc.rejected_at(path);
     let shown = plan.expected.fstab.path.display().to_string();
     let mut summaries = Vec::new();
-    match (d.state, entries.first()) {
-        (State::Ephemeral, _) => unreachable!("returned above"),
-        (State::Absent, _) => {
-            for &i in entries.iter().rev() {
-                doc.file.remove(i);
-            }
-            if !entries.is_empty() {
-                let lines: Vec<String> = entries.iter().map(|i| (i + 1).to_string()).collect();
-                summaries.push(format!(
-                    "remove the {} entry for {} from {shown} (line {})",
-                    d.fstype.word(),
-                    d.path,
-                    lines.join(", ")
-                ));
-            }
+    if d.state == State::Absent {
+        for &i in entries.iter().rev() {
+            doc.file.remove(i);
         }
-        (_, None) => {
-            let options = edit_options(&[], d, &host).join(",");
-            let line = format_line(
-                doc.separator(),
-                d.fstype.word().as_bytes(),
-                d.path.as_bytes(),
-                d.fstype.word(),
-                &options,
-            );
+        if !entries.is_empty() {
+            let lines: Vec<String> = entries.iter().map(|i| (i + 1).to_string()).collect();
             summaries.push(format!(
-                "add to {shown}: {}",
-                String::from_utf8_lossy(&line)
+                "remove the {} entry for {} from {shown} (line {})",
+                d.fstype.word(),
+                d.path,
+                lines.join(", ")
             ));
-            doc.file.append(line);
         }
-        (_, Some(&first)) => {
-            let entry = doc.entry(first).expect("entries_at returns entries");
-            if entries.len() > 1 {
-                let rest: Vec<String> = entries[1..].iter().map(|i| (i + 1).to_string()).collect();
-                plan.warnings.push(format!(
-                    "{shown} has {} more entries for {} (line {}); only the first, line {}, is managed: remove the others, the last one wins at boot",
-                    entries.len() - 1,
-                    d.path,
-                    rest.join(", "),
-                    first + 1
-                ));
-            }
-            if entry.vfstype != d.fstype.word() {
-                doc.set_field(first, 2, d.fstype.word().as_bytes());
-                summaries.push(format!(
-                    "{shown} line {}: type {} -> {}",
-                    first + 1,
-                    entry.vfstype,
-                    d.fstype.word()
-                ));
-            }
-            let options = edit_options(&entry.options, d, &host);
-            if options != entry.options {
-                let before = if entry.options.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    entry.options.join(",")
+        for (i, why) in &rejected {
+            plan.warnings.push(format!(
+                "{shown} line {} names {} but boot skips it ({why}); left as it is",
+                i + 1,
+                d.path
+            ));
+        }
+    } else {
+        // The line boot uses: the first entry; else a line boot skips, repaired.
+        let managed = match (entries.first(), rejected.first()) {
+            (Some(&i), _) => Some(i),
+            (None, Some((i, why))) => {
+                let Some(at) = doc.misplaced_comment(*i) else {
+                    return Err(PlanError::FstabLineSkipped {
+                        path: shown,
+                        line: i + 1,
+                        why: why.clone(),
+                    });
                 };
-                doc.set_field(first, 3, options.join(",").as_bytes());
-                summaries.push(format!(
-                    "{shown} line {}: options {before} -> {}",
-                    first + 1,
-                    options.join(",")
+                repair(&mut doc, *i, at, d, &shown, why, &mut summaries)?;
+                Some(*i)
+            }
+            (None, None) => None,
+        };
+        if let Some(i) = managed {
+            if let Some(at) = doc.misplaced_comment(i) {
+                let why = "a word starting with # stands in a field libmount reads";
+                repair(&mut doc, i, at, d, &shown, why, &mut summaries)?;
+            }
+        }
+        for (i, why) in rejected.iter().filter(|(i, _)| Some(*i) != managed) {
+            plan.warnings.push(format!(
+                "{shown} line {} names {} but boot skips it ({why}); it is not the managed entry",
+                i + 1,
+                d.path
+            ));
+        }
+        if entries.len() > 1 {
+            let rest: Vec<String> = entries[1..].iter().map(|i| (i + 1).to_string()).collect();
+            plan.warnings.push(format!(
+                "{shown} has {} more entries for {} (line {}); only the first, line {}, is managed and used at boot (mount(8) and systemd take the first): remove the others",
+                entries.len() - 1,
+                d.path,
+                rest.join(", "),
+                entries[0] + 1
+            ));
+        }
+        edit_entry(d, &host, managed, &mut doc, plan, &shown, &mut summaries);
+        if let Some(m) = d.mode.filter(|m| m.0 != 0o1777) {
+            if BootPath::of(plan.expected.systemd, &d.path) == BootPath::SystemdRemount {
+                plan.warnings.push(format!(
+                    "mode {m} does not survive a reboot here: systemd's PID 1 mounts {} with mode 1777 and then only remounts it with the fstab line, and tmpfs ignores mode= on a remount; set the mode again after boot (e.g. a systemd-tmpfiles line `z {} {:04o}`)",
+                    d.path, d.path, m.0
                 ));
             }
         }
@@ -176,4 +305,107 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     )?;
     plan.steps.push(step);
     Ok(())
+}
+
+/// Moves a comment that boot would read as a field to after field 6.
+fn repair(
+    doc: &mut Fstab,
+    i: usize,
+    at: usize,
+    d: &Desired,
+    shown: &str,
+    why: &str,
+    summaries: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    if !doc.move_comment(i, at, d.fstype.word().as_bytes(), b"defaults") {
+        return Err(PlanError::FstabLineSkipped {
+            path: shown.to_string(),
+            line: i + 1,
+            why: why.to_string(),
+        });
+    }
+    summaries.push(format!(
+        "{shown} line {}: boot does not read it as written ({why}): moved the comment after field 6",
+        i + 1
+    ));
+    Ok(())
+}
+
+/// Adds the entry, or edits the type and options of entry `managed`.
+fn edit_entry(
+    d: &Desired,
+    host: &Host,
+    managed: Option<usize>,
+    doc: &mut Fstab,
+    plan: &mut Plan,
+    shown: &str,
+    summaries: &mut Vec<String>,
+) {
+    let remount = d.path == "/dev/shm" && d.fstype == FsType::Tmpfs;
+    let this_way = BootPath::of(plan.expected.systemd, &d.path);
+    let base = super::boot::predict(
+        &Fstab::default(),
+        &d.path,
+        d.fstype,
+        plan.expected.systemd,
+        host,
+    )
+    .mount
+    .map_or(MountFlags::default(), |m| m.flags);
+    let live = plan.expected.live.as_ref().map(|l| l.flags);
+    let entry = managed.and_then(|i| doc.entry(i));
+    let line_now = entry
+        .as_ref()
+        .map(|e| from_options(&e.options, this_way, d.fstype, host).flags);
+    let target = line_target(d, live.as_ref(), line_now.as_ref(), base);
+    // Flags taken from the live mount must hold on both ways of booting; without a live mount
+    // to keep, the line only has to give them the way this host boots.
+    let remount = if live.is_some() && d.mirror_live {
+        remount
+    } else {
+        this_way == BootPath::SystemdRemount
+    };
+    let Some(e) = entry else {
+        let options = edit_options(&[], d, host, Some((target, remount)));
+        let line = format_line(
+            doc.separator(),
+            d.fstype.word().as_bytes(),
+            d.path.as_bytes(),
+            d.fstype.word(),
+            &format_options(&options),
+        );
+        summaries.push(format!(
+            "add to {shown}: {}",
+            String::from_utf8_lossy(&line)
+        ));
+        doc.file.append(line);
+        return;
+    };
+    let i = e.line - 1;
+    if e.vfstype != d.fstype.word() {
+        doc.set_field(i, 2, d.fstype.word().as_bytes());
+        summaries.push(format!(
+            "{shown} line {}: type {} -> {}",
+            e.line,
+            e.vfstype,
+            d.fstype.word()
+        ));
+    }
+    // A line that already gives the target flags the way this host boots is left alone;
+    // one that is edited is made right for both ways.
+    let flags = (line_now != Some(target)).then_some((target, remount));
+    let options = edit_options(&e.options, d, host, flags);
+    if options != e.options {
+        let before = if e.options.is_empty() {
+            "(none)".to_string()
+        } else {
+            e.options.join(",")
+        };
+        doc.set_field(i, 3, &format_options(&options));
+        summaries.push(format!(
+            "{shown} line {}: options {before} -> {}",
+            e.line,
+            options.join(",")
+        ));
+    }
 }

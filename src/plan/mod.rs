@@ -2,6 +2,7 @@
 //! each with a readable summary, and the state expected once they are done. Validates every
 //! step before any is taken. Pure: no I/O, clock or environment.
 
+pub mod boot;
 mod fstab_entry;
 mod live;
 mod plan_error;

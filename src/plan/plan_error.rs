@@ -42,6 +42,11 @@ pub enum PlanError {
     NoMqueueSysctl {
         param: &'static str,
     },
+    FstabLineSkipped {
+        path: String,
+        line: usize,
+        why: String,
+    },
 }
 
 impl fmt::Display for PlanError {
@@ -88,6 +93,10 @@ impl fmt::Display for PlanError {
             PlanError::NoMqueueSysctl { param } => write!(
                 f,
                 "{param}: this kernel has no /proc/sys/fs/mqueue/{param} (POSIX message queues not built in?); leave {param} unset"
+            ),
+            PlanError::FstabLineSkipped { path, line, why } => write!(
+                f,
+                "fstab_path: {path} line {line} names this mount point but boot skips it ({why}), and shmguard cannot tell what it was meant to say; fix or remove that line (fields 5 and 6 must be numbers; a comment goes after field 6 or on its own line), then run again"
             ),
         }
     }

@@ -24,6 +24,12 @@ fn desired(v: serde_json::Value) -> Desired {
     Desired::from_params(&p).unwrap()
 }
 
+/// A systemd host's state: PID 1 mounted /dev/shm.
+fn on_systemd(mut o: Observed) -> Observed {
+    o.systemd = true;
+    o
+}
+
 fn live_from(mountinfo_fixture: &str, path: &str, mode: u32) -> LiveMount {
     let (entries, _) = mountinfo::parse(&fixture(mountinfo_fixture));
     let e = mountinfo::find(&entries, path.as_bytes()).unwrap();
@@ -42,6 +48,7 @@ fn observed(live: Option<LiveMount>, fstab: &[u8]) -> Observed {
         ),
         sysctl: None,
         mqueue_limits: BTreeMap::new(),
+        systemd: false,
     }
 }
 
@@ -69,21 +76,22 @@ fn docker_64m_dev_shm_is_grown_hardened_and_persisted() {
     assert_eq!(summaries(&p)[0], "remount /dev/shm: size 64M -> 4G");
     assert_eq!(
         fstab_after(&p),
-        "proc /proc proc defaults 0 0\ntmpfs /dev/shm tmpfs nodev,nosuid,noexec,size=4G 0 0\n"
+        "proc /proc proc defaults 0 0\ntmpfs /dev/shm tmpfs nodev,nosuid,noexec,relatime,size=4G 0 0\n",
+        "the live mount's relatime is written: systemd's remount would keep PID 1's strictatime"
     );
     assert_eq!(p.steps.len(), 2);
 }
 
 #[test]
 fn systemd_dev_shm_default_size_equals_fifty_percent_and_1777() {
-    let o = observed(
+    let o = on_systemd(observed(
         Some(live_from(
             "mountinfo/systemd-host.mountinfo",
             "/dev/shm",
             0o1777,
         )),
         b"tmpfs /dev/shm tmpfs nosuid,nodev 0 0\n",
-    );
+    ));
     let d = desired(json!({"mode": "01777", "size": "50%", "options": ["nodev", "nosuid"]}));
     let p = plan(&d, &o).unwrap();
     assert!(p.is_empty(), "{:?}", summaries(&p));
@@ -108,14 +116,14 @@ fn equivalent_size_spellings_in_fstab_are_not_rewritten() {
 #[test]
 fn cis_fstab_line_keeps_its_spacing_and_gets_size_and_mode() {
     let fstab = fixture("fstab/cis-hardened.fstab");
-    let o = observed(
+    let o = on_systemd(observed(
         Some(live_from(
             "mountinfo/systemd-host.mountinfo",
             "/dev/shm",
             0o755,
         )),
         &fstab,
-    );
+    ));
     let d =
         desired(json!({"mode": "1777", "size": "2g", "options": ["nodev", "nosuid", "noexec"]}));
     let p = plan(&d, &o).unwrap();
@@ -324,4 +332,118 @@ fn an_edited_options_field_never_starts_with_a_hash() {
     assert_eq!(fstab_after(&p), "tmpfs /dev/shm tmpfs nodev,#x 0 0\n");
     let again = plan(&d, &p.expected).unwrap();
     assert!(again.is_empty(), "{:?}", summaries(&again));
+}
+
+/// Issue "Boot truth": `apply --size 4G` on a stock systemd host wrote `size=4G` alone, and
+/// systemd's remount at boot then dropped nosuid,nodev.
+#[test]
+fn a_size_only_request_keeps_the_live_flags_in_the_line() {
+    let o = on_systemd(observed(
+        Some(live_from(
+            "mountinfo/systemd-host.mountinfo",
+            "/dev/shm",
+            0o1777,
+        )),
+        b"",
+    ));
+    let d = desired(json!({"size": "4G"}));
+    let p = plan(&d, &o).unwrap();
+    assert_eq!(
+        fstab_after(&p),
+        "tmpfs /dev/shm tmpfs nosuid,nodev,strictatime,size=4G 0 0\n"
+    );
+    let boot = boot::of(&p.expected, &d).mount.unwrap();
+    assert_eq!(boot.flags, p.expected.live.as_ref().unwrap().flags);
+    let again = plan(&d, &p.expected).unwrap();
+    assert!(again.is_empty(), "{:?}", summaries(&again));
+}
+
+#[test]
+fn the_guides_defaults_size_line_gets_the_flags_boot_would_drop() {
+    let o = on_systemd(observed(
+        Some(live_from(
+            "mountinfo/systemd-host.mountinfo",
+            "/dev/shm",
+            0o1777,
+        )),
+        b"tmpfs /dev/shm tmpfs defaults,size=4G 0 0\n",
+    ));
+    let d = desired(json!({"size": "4G"}));
+    let p = plan(&d, &o).unwrap();
+    assert_eq!(
+        fstab_after(&p),
+        "tmpfs /dev/shm tmpfs defaults,size=4G,nosuid,nodev,strictatime 0 0\n"
+    );
+}
+
+#[test]
+fn a_trailing_defaults_keeps_the_flags_before_it() {
+    let o = observed(
+        None,
+        b"tmpfs /dev/shm tmpfs nodev,nosuid,noexec,defaults 0 0\n",
+    );
+    let d = desired(json!({"options": ["nodev", "nosuid", "noexec"], "state": "present"}));
+    let p = plan(&d, &o).unwrap();
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+}
+
+#[test]
+fn an_inline_comment_boot_skips_is_moved_after_field_six() {
+    let o = observed(None, b"tmpfs /dev/shm tmpfs defaults,nodev # CIS 1.1.2.2\n");
+    let d = desired(json!({"options": ["nodev", "noexec"], "state": "present"}));
+    let p = plan(&d, &o).unwrap();
+    assert_eq!(
+        fstab_after(&p),
+        "tmpfs /dev/shm tmpfs defaults,nodev,noexec 0 0 # CIS 1.1.2.2\n"
+    );
+    assert!(summaries(&p)[0].contains("moved the comment after field 6"));
+    let again = plan(&d, &p.expected).unwrap();
+    assert!(again.is_empty(), "{:?}", summaries(&again));
+}
+
+#[test]
+fn a_skipped_line_before_a_valid_one_is_left_and_the_valid_one_managed() {
+    let o = observed(
+        None,
+        b"tmpfs /dev/shm tmpfs noexec x\ntmpfs /dev//shm/ tmpfs defaults 0 0\n",
+    );
+    let d = desired(json!({"options": ["noexec"], "state": "present"}));
+    let p = plan(&d, &o).unwrap();
+    assert_eq!(
+        fstab_after(&p),
+        "tmpfs /dev/shm tmpfs noexec x\ntmpfs /dev//shm/ tmpfs defaults,noexec 0 0\n"
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("line 1") && w.contains("boot skips it"))
+    );
+}
+
+#[test]
+fn an_unrepairable_skipped_line_is_refused_naming_it() {
+    let o = observed(None, b"tmpfs /dev/shm tmpfs noexec zero zero\n");
+    let d = desired(json!({"options": ["noexec"], "state": "present"}));
+    let e = plan(&d, &o).unwrap_err().to_string();
+    assert!(e.contains("line 1") && e.contains("`zero`"), "{e}");
+}
+
+#[test]
+fn a_mode_systemd_resets_at_boot_warns() {
+    let o = on_systemd(observed(
+        Some(live_from(
+            "mountinfo/systemd-host.mountinfo",
+            "/dev/shm",
+            0o1777,
+        )),
+        b"",
+    ));
+    let p = plan(&desired(json!({"mode": "1733"})), &o).unwrap();
+    assert_eq!(
+        p.warnings
+            .iter()
+            .filter(|w| w.contains("does not survive a reboot"))
+            .count(),
+        1
+    );
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::spec::ParamError;
 use crate::spec::flags::{self, Flag};
 use crate::spec::mode::Mode;
-use crate::spec::params::{self, FsType, Params, State};
+use crate::spec::params::{self, FsType, Init, Params, State};
 use crate::spec::size::{Amount, Quantity};
 
 /// How big the tmpfs must be.
@@ -54,6 +54,11 @@ pub struct Desired {
     pub fstab_path: PathBuf,
     pub sysctl_path: PathBuf,
     pub backup: bool,
+    /// the init system that boots the host (auto: found out by observe)
+    pub init: Init,
+    /// the fstab line takes the live mount's flags that were not asked for, so boot keeps
+    /// them (audit's single-property checks turn this off to judge one property alone)
+    pub mirror_live: bool,
     /// things worth saying about the request itself
     pub warnings: Vec<String>,
 }
@@ -193,6 +198,8 @@ impl Desired {
             fstab_path,
             sysctl_path,
             backup: p.backup,
+            init: p.init.unwrap_or(Init::Auto),
+            mirror_live: true,
             warnings,
         })
     }

@@ -3,6 +3,95 @@
 
 use crate::spec::ParamError;
 
+/// The MS_* bits an fstab options column asks mount(2) for, read left to right as libmount's
+/// optmap does: each word sets its bit, an inverted word (`rw`, `suid`, `atime`, `norelatime`)
+/// clears it, `defaults` does nothing wherever it stands, and `user`/`users` set
+/// nosuid,nodev,noexec (`owner`/`group`: nosuid,nodev) as mount(8) does for root too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OptionBits {
+    pub rdonly: bool,
+    pub nosuid: bool,
+    pub nodev: bool,
+    pub noexec: bool,
+    pub noatime: bool,
+    pub relatime: bool,
+    pub strictatime: bool,
+    pub nodiratime: bool,
+}
+
+impl OptionBits {
+    pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut b = OptionBits::default();
+        for w in words {
+            match w {
+                "ro" => b.rdonly = true,
+                "rw" => b.rdonly = false,
+                "nosuid" => b.nosuid = true,
+                "suid" => b.nosuid = false,
+                "nodev" => b.nodev = true,
+                "dev" => b.nodev = false,
+                "noexec" => b.noexec = true,
+                "exec" => b.noexec = false,
+                "noatime" => b.noatime = true,
+                "atime" => b.noatime = false,
+                "relatime" => b.relatime = true,
+                "norelatime" => b.relatime = false,
+                "strictatime" => b.strictatime = true,
+                "nostrictatime" => b.strictatime = false,
+                "nodiratime" => b.nodiratime = true,
+                "diratime" => b.nodiratime = false,
+                "user" | "users" => {
+                    b.nosuid = true;
+                    b.nodev = true;
+                    b.noexec = true;
+                }
+                "owner" | "group" => {
+                    b.nosuid = true;
+                    b.nodev = true;
+                }
+                _ => {}
+            }
+        }
+        b
+    }
+
+    /// The kernel's atime choice (fs/namespace.c `path_mount`): strictatime beats noatime,
+    /// which beats the relatime default.
+    fn atime(&self) -> Atime {
+        if self.strictatime {
+            Atime::Strictatime
+        } else if self.noatime {
+            Atime::Noatime
+        } else {
+            Atime::Relatime
+        }
+    }
+
+    /// The per-mount flags of a fresh mount with these bits.
+    pub fn fresh(&self) -> MountFlags {
+        MountFlags {
+            read_only: self.rdonly,
+            nosuid: self.nosuid,
+            nodev: self.nodev,
+            noexec: self.noexec,
+            atime: self.atime(),
+            nodiratime: self.nodiratime,
+        }
+    }
+
+    /// The per-mount flags after `mount -o remount` with these bits over a mount that has
+    /// `base`: mount(2) with MS_REMOUNT replaces the flags (util-linux's classic mount API,
+    /// 2.38 and RHEL 9), except that the atime flags are kept when no atime bit is given.
+    pub fn remount(&self, base: MountFlags) -> MountFlags {
+        let mut f = self.fresh();
+        if !(self.noatime || self.relatime || self.strictatime || self.nodiratime) {
+            f.atime = base.atime;
+            f.nodiratime = base.nodiratime;
+        }
+        f
+    }
+}
+
 /// One flag a user can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flag {
@@ -226,39 +315,9 @@ impl MountFlags {
         f
     }
 
-    /// What an fstab options column means, read left to right from the defaults as mount(8)
-    /// does; `user`/`users` imply noexec,nosuid,nodev and `owner`/`group` imply nosuid,nodev.
+    /// What an fstab options column gives on a fresh mount (see `OptionBits`).
     pub fn from_fstab_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut f = MountFlags::default();
-        for w in words {
-            match w {
-                "defaults" => {
-                    let atime = f.atime;
-                    let nodiratime = f.nodiratime;
-                    f = MountFlags {
-                        atime,
-                        nodiratime,
-                        ..MountFlags::default()
-                    };
-                }
-                "user" | "users" => {
-                    f.noexec = true;
-                    f.nosuid = true;
-                    f.nodev = true;
-                }
-                "owner" | "group" => {
-                    f.nosuid = true;
-                    f.nodev = true;
-                }
-                "atime" | "norelatime" | "nostrictatime" => f.atime = Atime::Relatime,
-                w => {
-                    if let Ok(flag) = Flag::parse(w) {
-                        f = f.with(flag);
-                    }
-                }
-            }
-        }
-        f
+        OptionBits::from_words(words).fresh()
     }
 
     /// The words for a status line: `rw,nosuid,nodev,noexec,relatime`.
@@ -320,14 +379,44 @@ mod tests {
     }
 
     #[test]
-    fn fstab_words_are_read_left_to_right_from_defaults() {
+    fn defaults_sets_nothing_wherever_it_stands() {
         let f = MountFlags::from_fstab_words(["defaults", "nodev", "nosuid", "noexec"]);
         assert!(f.nodev && f.nosuid && f.noexec);
-        let f = MountFlags::from_fstab_words(["noexec", "defaults"]);
-        assert!(!f.noexec, "defaults after noexec turns exec back on");
+        let f = MountFlags::from_fstab_words(["nodev", "nosuid", "noexec", "defaults"]);
+        assert!(
+            f.nodev && f.nosuid && f.noexec,
+            "libmount's defaults is a placeholder"
+        );
         let f = MountFlags::from_fstab_words(["user"]);
         assert!(f.noexec && f.nosuid && f.nodev);
         let f = MountFlags::from_fstab_words(["user", "exec"]);
         assert!(!f.noexec);
+    }
+
+    #[test]
+    fn atime_follows_the_kernels_priority_not_the_word_order() {
+        let atime = |w: &[&str]| MountFlags::from_fstab_words(w.iter().copied()).atime;
+        assert_eq!(atime(&["strictatime", "noatime"]), Atime::Strictatime);
+        assert_eq!(atime(&["relatime", "noatime"]), Atime::Noatime);
+        assert_eq!(atime(&["noatime", "atime"]), Atime::Relatime);
+        assert_eq!(atime(&[]), Atime::Relatime);
+    }
+
+    #[test]
+    fn a_remount_replaces_flags_but_keeps_atime_when_none_is_given() {
+        let pid1 = MountFlags {
+            nosuid: true,
+            nodev: true,
+            atime: Atime::Strictatime,
+            ..MountFlags::default()
+        };
+        let f = OptionBits::from_words(["defaults", "size=4G"]).remount(pid1);
+        assert!(
+            !f.nosuid && !f.nodev,
+            "remount drops what the line does not say"
+        );
+        assert_eq!(f.atime, Atime::Strictatime);
+        let f = OptionBits::from_words(["nodiratime"]).remount(pid1);
+        assert_eq!((f.atime, f.nodiratime), (Atime::Relatime, true));
     }
 }

@@ -12,8 +12,8 @@ pub mod size;
 mod properties;
 
 pub use desired::{Desired, MqueueLimits, SizeTarget};
-pub use flags::{Flag, MountFlags};
+pub use flags::{Atime, Flag, MountFlags, OptionBits};
 pub use mode::Mode;
 pub use param_error::ParamError;
-pub use params::{FsType, Params, State};
+pub use params::{FsType, Init, Params, State};
 pub use size::{Host, HumanBytes, Quantity};

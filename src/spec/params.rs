@@ -117,6 +117,15 @@ pub struct Params {
     #[schemars(extend("default" = "/etc/sysctl.d/90-shmguard-mqueue.conf"))]
     pub sysctl_path: Option<String>,
 
+    /// The init system that boots this host, which decides what the fstab line does at the
+    /// next boot. systemd mounts /dev/shm itself (mode 1777, nosuid, nodev) and then remounts
+    /// it with the line's options; other init systems, and systemd for every other path, mount
+    /// afresh from the line. auto: systemd when /run/systemd/system exists (set it when
+    /// managing an image or a chroot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "auto"))]
+    pub init: Option<Init>,
+
     /// fstab file to manage.
     #[serde(
         default,
@@ -151,6 +160,7 @@ pub const NAMES: &[(&str, &[&str])] = &[
     ("msg_max", &[]),
     ("msgsize_max", &[]),
     ("sysctl_path", &[]),
+    ("init", &[]),
     ("fstab_path", &[]),
     ("backup", &[]),
 ];
@@ -217,6 +227,12 @@ choice_enum!(State, "state", {
 choice_enum!(FsType, "fstype", {
     Tmpfs => "tmpfs",
     Mqueue => "mqueue",
+});
+
+choice_enum!(Init, "init", {
+    Auto => "auto",
+    Systemd => "systemd",
+    Other => "other",
 });
 
 impl State {

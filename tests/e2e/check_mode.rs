@@ -39,7 +39,7 @@ fn check_mode_reports_what_a_real_run_does_and_changes_nothing() {
 }
 
 #[test]
-fn diff_shows_the_live_state_and_fstab_before_and_after() {
+fn diff_shows_the_live_state_the_next_boot_and_fstab_before_and_after() {
     let sb = Sandbox::new();
     let shm = sb.tmpfs("shm", "size=64m,mode=755");
     let fstab = sb.file("fstab", b"# mine\n");
@@ -54,12 +54,25 @@ fn diff_shows_the_live_state_and_fstab_before_and_after() {
         "--diff",
     ]);
     let diff = r["diff"].as_array().unwrap();
-    assert_eq!(diff.len(), 2, "{r}");
+    assert_eq!(diff.len(), 3, "{r}");
     assert!(diff[0]["before"].as_str().unwrap().contains("mode: 0755"));
     assert!(diff[0]["after"].as_str().unwrap().contains("mode: 1777"));
-    assert_eq!(diff[1]["before_header"], fstab.as_str());
+    assert_eq!(diff[1]["before_header"], format!("{shm} (next boot)"));
+    assert!(
+        diff[1]["before"]
+            .as_str()
+            .unwrap()
+            .contains("boot mounted: no")
+    );
+    assert!(
+        diff[1]["after"]
+            .as_str()
+            .unwrap()
+            .contains("boot mode: 1777")
+    );
+    assert_eq!(diff[2]["before_header"], fstab.as_str());
     assert_eq!(
-        diff[1]["after"],
+        diff[2]["after"],
         format!("# mine\ntmpfs {shm} tmpfs defaults 0 0\n")
     );
 }
