@@ -8,6 +8,7 @@ mod strace;
 mod ansible;
 mod audit;
 mod bad_input;
+mod boot;
 mod check_mode;
 mod concurrency;
 mod crash;
