@@ -93,6 +93,10 @@ pub fn run(params: &Params, mode: RunMode) -> Report {
             return failed(path, e.to_string(), mode.check);
         }
     };
+    let desired = match crate::observe::follow_link(&desired) {
+        Ok(d) => d,
+        Err(e) => return failed(desired.path.clone(), e.to_string(), mode.check),
+    };
     let path = desired.path.clone();
     let (mut before, mut plan) = match observe_and_plan(&desired, mode.check) {
         Ok(x) => x,
@@ -202,6 +206,7 @@ fn summary_sentence(path: &str, r: &Report) -> String {
 /// The current state of one mount point, read-only.
 pub fn status(params: &Params) -> Result<StateView, String> {
     let desired = Desired::from_params(params).map_err(|e| e.to_string())?;
+    let desired = crate::observe::follow_link(&desired).map_err(|e| e.to_string())?;
     let observed = observe(&desired).map_err(|e| e.to_string())?;
     Ok(StateView::of(&observed, &desired))
 }

@@ -43,6 +43,10 @@ pub struct Report {
 /// The state of one mount point: live mount, fstab entry, mqueue limits.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StateView {
+    /// The path asked for is a symbolic link to this mount point (followed: its state is
+    /// shown), as on older Debian and Ubuntu (/dev/shm -> /run/shm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symlink_to: Option<String>,
     pub mounted: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fstype: Option<String>,
@@ -135,7 +139,10 @@ fn lossy(b: &[u8]) -> String {
 
 impl StateView {
     pub fn of(o: &Observed, d: &Desired) -> StateView {
-        let mut v = StateView::default();
+        let mut v = StateView {
+            symlink_to: d.link_from.as_ref().map(|_| d.path.clone()),
+            ..StateView::default()
+        };
         if let Some(live) = &o.live {
             v.mounted = true;
             v.fstype = Some(live.fstype.clone());
@@ -203,11 +210,15 @@ impl StateView {
 
     /// The live part as lines of text, for diffs and the human CLI.
     pub fn live_text(&self) -> String {
+        let link = match &self.symlink_to {
+            Some(t) => format!("symlink to {t}\n"),
+            None => String::new(),
+        };
         if !self.mounted {
-            return "mounted: no\n".to_string();
+            return link + "mounted: no\n";
         }
         let mut s = format!(
-            "mounted: yes\nfstype: {}\n",
+            "{link}mounted: yes\nfstype: {}\n",
             self.fstype.as_deref().unwrap_or("?")
         );
         if let Some(m) = &self.mode {

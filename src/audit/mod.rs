@@ -57,12 +57,28 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
     if let Some(f) = &opts.fstab {
         desired.fstab_path = f.clone();
     }
+    if let Some(root) = opts.root.as_ref().filter(|r| !r.is_dir()) {
+        result.error = Some(format!(
+            "root: {} does not exist or is not a directory",
+            root.display()
+        ));
+        return result;
+    }
     if let Some(root) = &opts.root {
         desired.fstab_path = under(
             root,
             opts.fstab.as_deref().unwrap_or(Path::new("/etc/fstab")),
         );
         desired.sysctl_path = under(root, &desired.sysctl_path);
+    }
+    if opts.root.is_none() {
+        desired = match crate::observe::follow_link(&desired) {
+            Ok(d) => d,
+            Err(e) => {
+                result.error = Some(e.to_string());
+                return result;
+            }
+        };
     }
     let observed = match observe(&desired) {
         Ok(o) => o,
@@ -71,6 +87,13 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
             return result;
         }
     };
+    if observed.fstab.bytes.is_none() && (desired.state.persistent() || opts.root.is_some()) {
+        result.error = Some(format!(
+            "fstab: {} does not exist; give an existing fstab (--fstab, --root)",
+            observed.fstab.path.display()
+        ));
+        return result;
+    }
     let observed = if opts.root.is_some() {
         // An image's files say nothing about this host's mounts or limits.
         crate::observe::Observed {

@@ -25,6 +25,8 @@ pub struct FileState<T> {
     pub doc: T,
     /// a plan replaced `doc`; `bytes` are still what was read
     pub replaced: bool,
+    /// the directory the file is in exists (a missing file can be created there)
+    pub dir_exists: bool,
 }
 
 /// A document that can be written back out.
@@ -64,6 +66,7 @@ impl<T> FileState<T> {
             is_symlink: false,
             is_mount_point: false,
             replaced: false,
+            dir_exists: true,
         }
     }
 }
@@ -103,6 +106,7 @@ pub fn read<T>(
     Ok(FileState {
         is_mount_point: exists && !is_symlink && is_mount_point(path, mountinfo),
         is_symlink,
+        dir_exists: exists || path.parent().is_some_and(Path::is_dir),
         ..FileState::from_bytes(path, bytes, parse)
     })
 }

@@ -86,10 +86,18 @@ pub fn observe(
     if kind != PathKind::Directory {
         return Ok((kind, None));
     }
-    let Some(entry) = mountinfo::find_in(mountinfo, Path::new(path).as_os_str().as_bytes()) else {
+    // The mount the path reaches: matched by the device stat(path) gives, so a mount covered
+    // by a later one over a parent, or under another one stacked on the path, is not judged.
+    let meta = std::fs::metadata(path).map_err(|e| err("path", e))?;
+    let dev = (
+        nix::sys::stat::major(meta.dev()) as u32,
+        nix::sys::stat::minor(meta.dev()) as u32,
+    );
+    let Some(entry) =
+        mountinfo::find_reached(mountinfo, Path::new(path).as_os_str().as_bytes(), dev)
+    else {
         return Ok((kind, None));
     };
-    let meta = std::fs::metadata(path).map_err(|e| err("path", e))?;
     let vfs = statvfs(path).map_err(|e| err("statvfs of", e.into()))?;
     let frsize = vfs.fragment_size().max(1);
     let used_pages = (vfs.blocks() as u64).saturating_sub(vfs.blocks_free() as u64) * frsize

@@ -5,6 +5,7 @@
 pub mod files;
 pub mod fstab;
 pub mod line_file;
+pub mod link;
 pub mod live;
 pub mod mountinfo;
 pub mod privilege;
@@ -63,6 +64,23 @@ impl std::error::Error for ObserveError {}
 
 pub const MQUEUE_LIMITS: [&str; 3] = ["queues_max", "msg_max", "msgsize_max"];
 const MQUEUE_PROC: &str = "/proc/sys/fs/mqueue";
+
+/// The target with its path followed when it is a symbolic link that only root controls (the
+/// fstab entry, the mount and every step are then the real mount point's); an unsafe link is
+/// kept, with the reason, for the planner to refuse.
+pub fn follow_link(desired: &Desired) -> Result<Desired, ObserveError> {
+    let mut d = desired.clone();
+    match link::resolve(&desired.path)? {
+        link::Link::None => {}
+        link::Link::Followed { target } => {
+            d.link_from = Some(std::mem::replace(&mut d.path, target));
+        }
+        link::Link::Unsafe { target, why } => {
+            d.link_refused = Some(format!("it points to {target}, but {why}"));
+        }
+    }
+    Ok(d)
+}
 
 /// Reads the state the desired target talks about.
 pub fn observe(desired: &Desired) -> Result<Observed, ObserveError> {

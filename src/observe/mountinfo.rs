@@ -134,6 +134,23 @@ pub fn find_in(table: &[u8], path: &[u8]) -> Option<MountInfoEntry> {
     })
 }
 
+/// The mount a path reaches: the last mount listed at `path` whose device is `dev` (the
+/// st_dev of stat(path)), so a mount stacked on top, or one hidden under a later mount over a
+/// parent directory, is told apart. None: the path is a plain directory of its parent.
+pub fn find_reached(table: &[u8], path: &[u8], dev: (u32, u32)) -> Option<MountInfoEntry> {
+    table
+        .split(|b| *b == b'\n')
+        .rev()
+        .filter(|line| {
+            line.split(|b| *b == b' ')
+                .filter(|f| !f.is_empty())
+                .nth(4)
+                .is_some_and(|p| p == path || (p.contains(&b'\\') && unescape(p) == path))
+        })
+        .filter_map(|line| parse_line(line.strip_suffix(b"\r").unwrap_or(line)))
+        .find(|e| (e.major, e.minor) == dev)
+}
+
 /// Undoes the octal escapes (`\040` space, `\011` tab, `\012` newline, `\134` backslash) as
 /// libmount's `unmangle` does: `\ooo` is any three octal digits, a value over 255 wraps to a
 /// byte (`\777` is 0xff), and a decoded `\000` ends the field (libmount's strings end there).
@@ -248,6 +265,24 @@ mod tests {
         let raw = b"/mnt/a b\\c\td";
         assert_eq!(unescape(&escape(raw)), raw);
         assert_eq!(escape(b"/mnt/My Disk"), b"/mnt/My\\040Disk");
+    }
+
+    #[test]
+    fn the_reached_mount_is_matched_by_device() {
+        let text = b"25 24 0:23 / /dev/shm rw - tmpfs a rw\n30 25 0:27 / /dev/shm rw - tmpfs b rw\n31 20 0:40 / /dev rw - tmpfs c rw\n";
+        assert_eq!(
+            find_reached(text, b"/dev/shm", (0, 27)).unwrap().mount_id,
+            30
+        );
+        assert_eq!(
+            find_reached(text, b"/dev/shm", (0, 23)).unwrap().mount_id,
+            25
+        );
+        assert_eq!(
+            find_reached(text, b"/dev/shm", (0, 40)),
+            None,
+            "covered by /dev"
+        );
     }
 
     #[test]

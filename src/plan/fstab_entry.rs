@@ -213,6 +213,13 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     }
     let host = plan.expected.host;
     check_readable("fstab_path", &plan.expected.fstab)?;
+    if plan.expected.fstab.bytes.is_none() && !plan.expected.fstab.replaced {
+        return Err(PlanError::FileMissing {
+            param: "fstab_path",
+            path: plan.expected.fstab.path.display().to_string(),
+            what: "",
+        });
+    }
     // Edited in place and put back (or replaced by the step): a 100k-line fstab is not copied.
     let mut doc: Fstab = std::mem::take(&mut plan.expected.fstab.doc);
     let path = d.path.as_bytes();

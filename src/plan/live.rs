@@ -50,6 +50,7 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         PathKind::Symlink => {
             return Err(PlanError::PathIsSymlink {
                 path: d.path.clone(),
+                why: d.link_refused.clone(),
             });
         }
         PathKind::Other => {

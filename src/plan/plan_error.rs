@@ -7,6 +7,7 @@ use std::fmt;
 pub enum PlanError {
     PathIsSymlink {
         path: String,
+        why: Option<String>,
     },
     PathNotDirectory {
         path: String,
@@ -42,6 +43,11 @@ pub enum PlanError {
     NoMqueueSysctl {
         param: &'static str,
     },
+    FileMissing {
+        param: &'static str,
+        path: String,
+        what: &'static str,
+    },
     FstabLineSkipped {
         path: String,
         line: usize,
@@ -52,9 +58,12 @@ pub enum PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlanError::PathIsSymlink { path } => write!(
+            PlanError::PathIsSymlink { path, why } => write!(
                 f,
-                "path: {path} is a symbolic link; give the real mount point (the link's target), so that nothing is changed through a link"
+                "path: {path} is a symbolic link{}; shmguard follows a link only when it and every directory on the way are root's and not writable by group or others. Give the real mount point (the link's target), so that nothing is changed through a link",
+                why.as_deref()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default()
             ),
             PlanError::PathNotDirectory { path } => {
                 write!(
@@ -93,6 +102,10 @@ impl fmt::Display for PlanError {
             PlanError::NoMqueueSysctl { param } => write!(
                 f,
                 "{param}: this kernel has no /proc/sys/fs/mqueue/{param} (POSIX message queues not built in?); leave {param} unset"
+            ),
+            PlanError::FileMissing { param, path, what } => write!(
+                f,
+                "{param}: {path} does not exist{what}; shmguard creates no {param} where none is: check the path (a typo?), or create it first. Nothing was changed"
             ),
             PlanError::FstabLineSkipped { path, line, why } => write!(
                 f,

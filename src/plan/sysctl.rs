@@ -13,6 +13,13 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         return Ok(());
     };
     check_readable("sysctl_path", file)?;
+    if !file.dir_exists {
+        return Err(PlanError::FileMissing {
+            param: "sysctl_path",
+            path: file.path.display().to_string(),
+            what: ", nor does its directory",
+        });
+    }
     let mut doc = file.doc.clone();
     if !file.exists() {
         doc.file.append(HEADER.to_vec());

@@ -59,6 +59,10 @@ pub struct Desired {
     /// the fstab line takes the live mount's flags that were not asked for, so boot keeps
     /// them (audit's single-property checks turn this off to judge one property alone)
     pub mirror_live: bool,
+    /// the path as given, when it was a symbolic link followed to `path` (see observe::link)
+    pub link_from: Option<String>,
+    /// why the path, a symbolic link, was not followed
+    pub link_refused: Option<String>,
     /// things worth saying about the request itself
     pub warnings: Vec<String>,
 }
@@ -200,6 +204,8 @@ impl Desired {
             backup: p.backup,
             init: p.init.unwrap_or(Init::Auto),
             mirror_live: true,
+            link_from: None,
+            link_refused: None,
             warnings,
         })
     }

@@ -15,6 +15,7 @@ mod crash;
 mod docs_fresh;
 mod faults;
 mod fstab_edit;
+mod fstab_libmount;
 mod hostile;
 mod mqueue;
 mod probe;
