@@ -222,28 +222,31 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("shmguard-unit-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    /// A scratch directory, removed when the test ends (even when it fails).
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("shmguard-unit-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
     fn replaces_keeping_mode_and_leaves_no_temp_file() {
-        let d = scratch("replace");
+        let tmp = scratch("replace");
+        let d = tmp.path();
         let p = d.join("fstab");
         std::fs::write(&p, b"old").unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
         write_atomically(&p, Some(b"old"), &LineFile::parse(b"new"), false).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"new");
         assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
-        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(d).unwrap().count(), 1);
     }
 
     #[test]
     fn refuses_when_the_file_changed_since_it_was_read() {
-        let d = scratch("changed");
+        let tmp = scratch("changed");
+        let d = tmp.path();
         let p = d.join("fstab");
         std::fs::write(&p, b"someone else").unwrap();
         let e = write_atomically(&p, Some(b"old"), &LineFile::parse(b"new"), false).unwrap_err();
@@ -253,7 +256,8 @@ mod tests {
 
     #[test]
     fn backup_keeps_the_old_bytes() {
-        let d = scratch("backup");
+        let tmp = scratch("backup");
+        let d = tmp.path();
         let p = d.join("fstab");
         std::fs::write(&p, b"old").unwrap();
         let b = write_atomically(&p, Some(b"old"), &LineFile::parse(b"new"), true)
@@ -265,7 +269,8 @@ mod tests {
 
     #[test]
     fn stale_temporary_files_of_dead_runs_are_removed_and_nothing_else() {
-        let d = scratch("stale");
+        let tmp = scratch("stale");
+        let d = tmp.path();
         let p = d.join("fstab");
         for name in [
             ".fstab.shmguard.123.0",
@@ -280,7 +285,7 @@ mod tests {
             remove_stale_temp_files(&p),
             [d.join(".fstab.shmguard.123.0")]
         );
-        let mut left: Vec<String> = std::fs::read_dir(&d)
+        let mut left: Vec<String> = std::fs::read_dir(d)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
@@ -311,7 +316,8 @@ mod tests {
 
     #[test]
     fn creates_a_missing_file_with_mode_0644() {
-        let d = scratch("create");
+        let tmp = scratch("create");
+        let d = tmp.path();
         let p = d.join("sysctl.conf");
         write_atomically(&p, None, &LineFile::parse(b"x = 1\n"), false).unwrap();
         assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o644);

@@ -133,16 +133,18 @@ fn hold(fd: OwnedFd, path: PathBuf, wait: Duration) -> Result<FileLock, LockErro
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("shmguard-lock-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    /// A scratch directory, removed when the test ends (even when it fails).
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("shmguard-lock-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
     fn a_second_holder_waits_and_gives_up_with_the_lock_path() {
-        let d = scratch("wait");
+        let tmp = scratch("wait");
+        let d = tmp.path();
         let f = d.join("fstab");
         let held = lock(&f, WAIT).unwrap();
         assert_eq!(held.path, d.join("fstab.lock"));
@@ -154,7 +156,8 @@ mod tests {
 
     #[test]
     fn a_planted_link_is_not_followed() {
-        let d = scratch("link");
+        let tmp = scratch("link");
+        let d = tmp.path();
         std::os::unix::fs::symlink(d.join("elsewhere"), d.join("fstab.lock")).unwrap();
         let e = lock(&d.join("fstab"), Duration::ZERO).unwrap_err();
         assert!(e.to_string().contains("ELOOP"), "{e}");

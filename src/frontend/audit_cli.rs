@@ -31,10 +31,10 @@ pub struct AuditArgs {
     #[arg(long)]
     pub probe: bool,
     /// With --probe: run it as this user (name or uid)
-    #[arg(long)]
+    #[arg(long, requires = "probe")]
     pub user: Option<String>,
     /// With --probe: bytes to reserve in /dev/shm, e.g. 1G
-    #[arg(long)]
+    #[arg(long, requires = "probe")]
     pub bytes: Option<String>,
 }
 
@@ -81,7 +81,31 @@ fn probe_options(bytes: &Option<String>) -> Result<ProbeOptions, String> {
     Ok(ProbeOptions { bytes })
 }
 
+/// A mistyped --fstab or --root is an error naming it, never an audit of nothing (which
+/// would report every entry missing: drift).
+fn check_paths(a: &AuditArgs) -> Result<(), String> {
+    if let Some(f) = &a.fstab {
+        std::fs::metadata(f).map_err(|e| format!("--fstab {f}: cannot read it: {e}"))?;
+    }
+    if let Some(d) = &a.root {
+        match std::fs::metadata(d) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(format!(
+                    "--root {d}: not a directory (give the image's root)"
+                ));
+            }
+            Err(e) => return Err(format!("--root {d}: cannot read it: {e}")),
+        }
+    }
+    Ok(())
+}
+
 pub fn audit(a: &AuditArgs) -> i32 {
+    if let Err(e) = check_paths(a) {
+        eprintln!("shmguard audit: {e}");
+        return 1;
+    }
     let mut targets = Vec::new();
     for p in &a.policy {
         let bytes = if p == "-" {
@@ -116,8 +140,13 @@ pub fn audit(a: &AuditArgs) -> i32 {
         }
     }
     let probe = if a.probe {
-        match probe_options(&a.bytes) {
-            Ok(o) => Some(crate::probe::run_as(a.user.as_deref(), o)),
+        match probe_options(&a.bytes).map(|o| crate::probe::run_as(a.user.as_deref(), o)) {
+            // It could not start (an unknown --user): an error, not an audit.
+            Ok(r) if r.checks.is_empty() && r.error.is_some() => {
+                eprintln!("shmguard audit: {}", r.error.unwrap_or_default());
+                return 1;
+            }
+            Ok(r) => Some(r),
             Err(e) => {
                 eprintln!("shmguard audit: {e}");
                 return 1;
@@ -156,7 +185,11 @@ pub fn probe(p: &ProbeArgs) -> i32 {
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ),
-        _ => print!("{}", audit_output::probe_report_text(&report)),
+        // A probe that could not start (an unknown --user) is an error on stderr, not a report.
+        _ => match &report.error {
+            Some(e) if report.checks.is_empty() => eprintln!("shmguard probe: {e}"),
+            _ => print!("{}", audit_output::probe_report_text(&report)),
+        },
     }
     match (&report.error, report.passed()) {
         (Some(_), _) => 1,

@@ -1,7 +1,8 @@
 //! The human CLI: `shmguard apply ...` and `shmguard status [PATH...]`, flags mapped one to one
 //! onto Params; readable output, or the same JSON as the Ansible module with --json.
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::engine::{self, RunMode};
 use crate::frontend::{audit_cli, salt, text_diff};
@@ -13,7 +14,13 @@ use crate::spec::{FsType, Init, Params, State};
     name = "shmguard",
     version,
     about = "Declare and enforce /dev/shm and /dev/mqueue: live mount, fstab entry and mqueue limits, in one idempotent run",
-    after_help = "As an Ansible module: shmguard ARGS_FILE (the binary-module protocol).\nWith no arguments: shmguard status /dev/shm /dev/mqueue (read-only)."
+    after_help = "As an Ansible module: shmguard ARGS_FILE (the binary-module protocol).\n\
+                  With no arguments: shmguard status /dev/shm /dev/mqueue (read-only).\n\
+                  \n\
+                  Exit codes:\n  \
+                    0  done; compliant (audit), passed (probe)\n  \
+                    2  drift found: audit not compliant, probe failed (audit and probe only)\n  \
+                    1  every error: a usage mistake, a bad value, a file or mount it cannot read or change"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -114,6 +121,20 @@ pub struct StatusArgs {
 }
 
 impl ApplyArgs {
+    /// Nothing asked of the target: no value to hold and no explicit --state. A bare `apply`
+    /// would otherwise converge the defaults (a new fstab line) on the real host.
+    fn enforces_nothing(&self) -> bool {
+        self.state.is_none()
+            && self.mode.is_none()
+            && self.size.is_none()
+            && self.min_size.is_none()
+            && self.nr_inodes.is_none()
+            && self.options.iter().all(|o| o.trim().is_empty())
+            && self.queues_max.is_none()
+            && self.msg_max.is_none()
+            && self.msgsize_max.is_none()
+    }
+
     fn params(&self) -> Result<Params, String> {
         Ok(Params {
             path: Some(self.path.clone()),
@@ -157,7 +178,27 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// A usage error of `apply`, printed as clap prints its own (error, usage, hint); exit 1.
+fn apply_usage_error(msg: String) -> i32 {
+    let mut cli = Cli::command();
+    cli.build();
+    let apply = cli
+        .find_subcommand_mut("apply")
+        .expect("apply is a subcommand");
+    let _ = apply.error(ErrorKind::MissingRequiredArgument, msg).print();
+    1
+}
+
 fn apply(a: &ApplyArgs) -> i32 {
+    if a.enforces_nothing() {
+        return apply_usage_error(format!(
+            "nothing to enforce on {}: give at least one value it must hold (--mode 1777, \
+             --size 2G, --min-size 1G, --nr-inodes 1M, -o nodev,nosuid; for mqueue --queues-max, \
+             --msg-max, --msgsize-max) or an explicit --state (--state mounted: mounted, with an \
+             fstab entry)",
+            a.path
+        ));
+    }
     let report = match a.params() {
         Ok(p) => engine::run(
             &p,
@@ -179,17 +220,23 @@ fn apply(a: &ApplyArgs) -> i32 {
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ),
         (_, "salt-stateful") => println!("{}", salt::stateful(&report)),
-        _ => print!("{}", render(&report)),
+        _ => {
+            // The error goes to stderr; what was done before it (if anything) to stdout.
+            if report.failed {
+                eprintln!("error: {}", report.msg);
+            }
+            print!("{}", render(&report));
+        }
     }
     i32::from(report.failed)
 }
 
-/// The readable form of a report.
+/// The readable form of a report; a failed report's error itself is the caller's (stderr).
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let n = r.actions.len();
     if r.failed {
-        out += &format!("error: {}\n", r.msg);
+        // The error line is printed by the caller, on stderr; the steps done follow here.
     } else if n == 0 {
         out += &format!("{}\n", r.msg);
     } else {

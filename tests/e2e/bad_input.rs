@@ -272,7 +272,7 @@ fn the_cli_names_the_bad_value_and_exits_nonzero() {
         "ephemeral",
     ]);
     assert_eq!(out.status.code(), Some(1));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(out.stderr).unwrap();
     assert!(
         text.starts_with("error: size: \"lots\" is not accepted"),
         "{text}"

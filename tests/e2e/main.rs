@@ -10,6 +10,7 @@ mod audit;
 mod bad_input;
 mod boot;
 mod check_mode;
+mod cli;
 mod concurrency;
 mod crash;
 mod docs_fresh;
