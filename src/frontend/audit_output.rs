@@ -22,19 +22,27 @@ fn x(s: &str) -> String {
 }
 
 fn probe_text(p: &ProbeReport) -> String {
-    let mut out = format!("probe as {} (uid {})\n", p.user, p.uid);
+    let mut out = format!("probe as {} (uid {})", p.user, p.uid);
+    for u in p.users.iter().skip(1) {
+        out += &format!(" and as {u}");
+    }
+    out += "\n";
     if let Some(e) = &p.error {
         out += &format!("  ERROR  {e}\n");
     }
+    let width = p.checks.iter().map(|c| c.user.len()).max().unwrap_or(0);
     for c in &p.checks {
         let status = match c.status {
             ProbeStatus::Pass => "pass",
             ProbeStatus::Fail => "FAIL",
             ProbeStatus::Info => "info",
         };
-        out += &format!("  {status:<5}  {:<14} {}\n", c.name, c.detail);
+        out += &format!(
+            "  {status:<5}  {:<width$}  {:<21} {}\n",
+            c.user, c.name, c.detail
+        );
         if let Some(r) = &c.remedy {
-            out += &format!("  {:<5}  {:<14} fix: {r}\n", "", "");
+            out += &format!("  {:<5}  {:<width$}  {:<21} fix: {r}\n", "", "", "");
         }
     }
     out
@@ -140,7 +148,14 @@ pub fn junit(r: &AuditReport) -> String {
         errors += e;
         suites += &format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\">\n",
-            x(&format!("probe as {}", p.user)),
+            x(&format!(
+                "probe as {}",
+                if p.users.is_empty() {
+                    p.user.clone()
+                } else {
+                    p.users.join(" and ")
+                }
+            )),
             p.checks.len() + e
         );
         if let Some(err) = &p.error {
@@ -151,8 +166,9 @@ pub fn junit(r: &AuditReport) -> String {
         }
         for c in &p.checks {
             suites += &format!(
-                "    <testcase classname=\"shmguard.probe\" name=\"{}\"",
-                x(&c.name)
+                "    <testcase classname=\"shmguard.probe\" name=\"{} (as {})\"",
+                x(&c.name),
+                x(&c.user)
             );
             if c.status == ProbeStatus::Fail {
                 let msg = format!("{} — fix: {}", c.detail, c.remedy.as_deref().unwrap_or(""));
