@@ -39,6 +39,21 @@ pub struct TargetResult {
     /// the target could not be audited (unreadable file, bad parameter)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// how full the live mount is (statvfs), for monitoring
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<PathUsage>,
+}
+
+/// Size, use and free inodes of a live mount.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PathUsage {
+    /// the tmpfs size limit; absent when unlimited or not a tmpfs
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    pub used_bytes: u64,
+    /// absent when the filesystem does not count inodes
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_inodes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

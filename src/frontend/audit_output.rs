@@ -1,5 +1,6 @@
-//! Audit and probe reports for people (a table) and for CI (JUnit XML: one testcase per
-//! check, usable as a GitLab or Jenkins test report). Pure: no I/O.
+//! Audit and probe reports for people (a table), for CI (JUnit XML: one testcase per
+//! check, usable as a GitLab or Jenkins test report) and for monitoring (Prometheus text
+//! format, for node_exporter's textfile collector). Pure: no I/O.
 
 use crate::audit::{AuditReport, Status};
 use crate::probe::{ProbeReport, ProbeStatus};
@@ -191,6 +192,110 @@ pub fn junit(r: &AuditReport) -> String {
     )
 }
 
+/// A Prometheus label value: backslash, double quote and newline escaped.
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Prometheus text exposition format: one gauge per check (1 pass, 0 fail) labelled with its
+/// id, path, scope, source and references; the probe's checks; and each path's size, used
+/// bytes and free inodes. A series that would repeat (the same check from two profiles with
+/// the same source) is written once, as the format requires.
+pub fn prometheus(r: &AuditReport) -> String {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = String::new();
+    let mut gauge = |out: &mut String, name: &str, help: &str, series: Vec<(String, String)>| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for (labels, value) in series {
+            if seen.insert(format!("{name}{{{labels}}}")) {
+                out.push_str(&format!("{name}{{{labels}}} {value}\n"));
+            }
+        }
+    };
+    let checks = r
+        .targets
+        .iter()
+        .flat_map(|t| t.checks.iter().map(move |c| (t, c)))
+        .map(|(t, c)| {
+            (
+                format!(
+                    "id=\"{}\",path=\"{}\",scope=\"{}\",source=\"{}\",references=\"{}\"",
+                    label(&c.id),
+                    label(&t.path),
+                    label(&c.scope),
+                    label(&t.source),
+                    label(&c.references.join(", "))
+                ),
+                u8::from(c.status == Status::Pass).to_string(),
+            )
+        })
+        .collect();
+    gauge(
+        &mut out,
+        "shmguard_audit_check",
+        "Whether an audit check passes (1) or fails (0).",
+        checks,
+    );
+    if let Some(p) = &r.probe {
+        let series = p
+            .checks
+            .iter()
+            .filter(|c| c.status != ProbeStatus::Info)
+            .map(|c| {
+                (
+                    format!("check=\"{}\",user=\"{}\"", label(&c.name), label(&c.user)),
+                    u8::from(c.status == ProbeStatus::Pass).to_string(),
+                )
+            })
+            .collect();
+        gauge(
+            &mut out,
+            "shmguard_probe_check",
+            "Whether what real programs do works (1) or fails (0), by check and user.",
+            series,
+        );
+    }
+    let targets = || {
+        r.targets
+            .iter()
+            .filter_map(|t| Some((t, t.usage.as_ref()?)))
+    };
+    let path = |p: &str| format!("path=\"{}\"", label(p));
+    gauge(
+        &mut out,
+        "shmguard_size_bytes",
+        "The tmpfs size limit of the path (absent when unlimited).",
+        targets()
+            .filter_map(|(t, u)| Some((path(&t.path), u.size_bytes?.to_string())))
+            .collect(),
+    );
+    gauge(
+        &mut out,
+        "shmguard_used_bytes",
+        "Bytes in use on the path's filesystem.",
+        targets()
+            .map(|(t, u)| (path(&t.path), u.used_bytes.to_string()))
+            .collect(),
+    );
+    gauge(
+        &mut out,
+        "shmguard_free_inodes",
+        "Free inodes on the path's filesystem (absent when not limited).",
+        targets()
+            .filter_map(|(t, u)| Some((path(&t.path), u.free_inodes?.to_string())))
+            .collect(),
+    );
+    let s = &r.summary;
+    out.push_str(&format!(
+        "# HELP shmguard_audit_compliant Whether every check passed (1) or not (0).\n# TYPE shmguard_audit_compliant gauge\nshmguard_audit_compliant {}\n# HELP shmguard_audit_errors Targets or probes that could not be judged.\n# TYPE shmguard_audit_errors gauge\nshmguard_audit_errors {}\n",
+        u8::from(r.compliant),
+        s.errors
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +303,10 @@ mod tests {
     #[test]
     fn xml_special_characters_are_escaped() {
         assert_eq!(x("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+    }
+
+    #[test]
+    fn prometheus_label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }
