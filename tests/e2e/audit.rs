@@ -334,3 +334,39 @@ fn root_audits_an_image_s_files_without_live_checks() {
     assert_eq!(code, 2);
     assert_eq!(failing(&v).len(), 4);
 }
+
+/// Issue 10 point 13: `apply -o rw` on a read-only tmpfs clears the superblock's ro too, so
+/// writes work afterwards; the multiprocessing profile fails before and passes after.
+#[test]
+fn apply_rw_makes_a_read_only_tmpfs_really_writable() {
+    let sb = Sandbox::new();
+    sb.private_dev();
+    sb.tmpfs_over("/dev/shm", "mode=1777,size=16m,ro");
+    let (code, v) = json_audit(&sb, &["--profile", "multiprocessing"]);
+    assert_eq!(code, 2);
+    assert_eq!(failing(&v), ["dev-shm.rw.live"], "{v}");
+    let r = sb.apply(&["--path", "/dev/shm", "-o", "rw", "--state", "ephemeral"]);
+    assert_eq!(
+        r["actions"][0],
+        "remount /dev/shm: add rw, drop ro, make the filesystem (superblock) read-write",
+        "{r}"
+    );
+    let line = sb.mountinfo("/dev/shm");
+    assert!(line.contains(" - tmpfs tmpfs rw,"), "{line}");
+    sb.sh("touch /dev/shm/written && rm /dev/shm/written");
+    assert_eq!(json_audit(&sb, &["--profile", "multiprocessing"]).0, 0);
+    // the buggy state of old versions: per-mount rw over a read-only superblock
+    sb.sh("mount -o remount,ro /dev/shm && mount -o remount,bind,rw /dev/shm");
+    let (code, v) = json_audit(&sb, &["--profile", "multiprocessing"]);
+    assert_eq!(code, 2);
+    assert!(
+        detail(&v, "dev-shm.rw.live").starts_with("the filesystem (superblock) is read-only"),
+        "{v}"
+    );
+    let r = sb.apply(&["--path", "/dev/shm", "-o", "rw", "--state", "ephemeral"]);
+    assert_eq!(
+        r["actions"][0], "remount /dev/shm: make the filesystem (superblock) read-write",
+        "{r}"
+    );
+    sb.sh("touch /dev/shm/written");
+}
