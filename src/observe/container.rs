@@ -72,6 +72,32 @@ pub fn advice(rt: Runtime, shm_size: Option<u64>, want: u64) -> String {
     )
 }
 
+/// Why a change was refused inside a container, and the runtime's lever: None outside one.
+/// For /dev/shm the lever is the size it should have (the desired size, or the current one).
+pub fn denied_advice(d: &crate::spec::Desired, o: &crate::observe::Observed) -> Option<String> {
+    let rt = detect_here()?;
+    let page = o.host.page_size;
+    let current = o
+        .live
+        .as_ref()
+        .and_then(|l| l.size_pages)
+        .filter(|p| *p > 0)
+        .map(|p| p * page);
+    if d.path != "/dev/shm" {
+        return Some(format!(
+            "inside a {} container its mounts and IPC limits are set by the container runtime: start the container with what it needs (e.g. `--ipc=host`, or `--sysctl fs.mqueue.msg_max=...` with docker or podman run)",
+            rt.name()
+        ));
+    }
+    let want = match &d.size {
+        Some(crate::spec::SizeTarget::Exact(q) | crate::spec::SizeTarget::AtLeast(q)) => {
+            q.pages(&o.host) * page
+        }
+        None => current.unwrap_or(DOCKER_DEFAULT_SHM),
+    };
+    Some(advice(rt, current, want))
+}
+
 /// The markers, read below `root`; `env` looks up an environment variable.
 pub fn detect(root: &Path, env: &dyn Fn(&str) -> Option<String>) -> Option<Runtime> {
     let at = |p: &str| root.join(p.trim_start_matches('/'));
