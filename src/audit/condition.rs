@@ -130,13 +130,20 @@ impl Condition {
 fn limit(name: &str, want: u64, path: &str, o: &Observed) -> (Status, String) {
     match o.mqueue_limits.get(name) {
         Some(v) if *v >= want => (Status::Pass, String::new()),
-        Some(v) => (
-            Status::Fail,
-            format!(
-                "fs.mqueue.{name} is {v}, below the {want} programs ask for (shmguard apply --path {path} --{} {want})",
-                name.replace('_', "-")
-            ),
-        ),
+        Some(v) => {
+            // raise to the kernel's default when that is more: room for more than one program
+            let suggest = match name {
+                "queues_max" => want.max(256),
+                _ => want,
+            };
+            (
+                Status::Fail,
+                format!(
+                    "fs.mqueue.{name} is {v}, below the {want} programs ask for (shmguard apply --path {path} --{} {suggest})",
+                    name.replace('_', "-")
+                ),
+            )
+        }
         None => (
             Status::Fail,
             format!("fs.mqueue.{name} cannot be read: the kernel has no POSIX message queues?"),

@@ -141,7 +141,7 @@ fn mqueue(call: &str, errno: Errno, f: &Facts) -> String {
         }
         EMFILE => match f.rlimit_msgqueue {
             Some(limit) => format!(
-                "RLIMIT_MSGQUEUE is {limit} bytes, less than a queue of {TYPICAL_MSGS} x {TYPICAL_MSGSIZE} needs (about {}): it is a per-user process limit, not a sysctl; raise it where the program starts: `ulimit -q unlimited` in its shell, `LimitMSGQUEUE=infinity` in its systemd unit, or `USER - msgqueue unlimited` in /etc/security/limits.conf",
+                "RLIMIT_MSGQUEUE is {limit} bytes, less than a queue of {TYPICAL_MSGS} x {TYPICAL_MSGSIZE} needs (about {}): it is a per-user process limit, not a sysctl; raise it where the program starts, to the kernel's default of 819200 or more: `ulimit -q 819200` in its shell, `LimitMSGQUEUE=819200` in its systemd unit, or `USER - msgqueue 819200` in /etc/security/limits.conf",
                 HumanBytes(queue_bytes(TYPICAL_MSGS, TYPICAL_MSGSIZE))
             ),
             None => "the process has too many open files or queues: raise its open-files limit (`ulimit -n`, systemd LimitNOFILE=)".into(),

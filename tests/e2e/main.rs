@@ -9,6 +9,7 @@ mod ansible;
 mod audit;
 mod bad_input;
 mod check_mode;
+mod clients;
 mod containers;
 mod concurrency;
 mod crash;
