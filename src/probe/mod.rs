@@ -30,8 +30,8 @@ pub enum ProbeStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProbeCheck {
-    /// shared_memory, semaphore, free_inodes, free_space, reserve, message_queue,
-    /// message_queue_default, exec_mapping
+    /// shared_memory, semaphore, free_inodes, container (inside one), free_space, reserve,
+    /// message_queue, message_queue_default, exec_mapping
     pub name: String,
     /// the user it ran as
     pub user: String,
@@ -146,6 +146,29 @@ impl Checks<'_> {
                     s.free_inodes, s.inodes
                 ),
                 (!ok).then(|| remedy::inodes(f)),
+            );
+        }
+        if let Some(rt) = f.container {
+            let size = s.size_bytes;
+            let default = size == crate::observe::container::DOCKER_DEFAULT_SHM;
+            self.push(
+                "container",
+                ProbeStatus::Info,
+                if default {
+                    format!(
+                        "inside a {} container whose /dev/shm is {}, the runtime's default, too small for jobs that share large arrays (PyTorch DataLoader workers, NCCL): {}",
+                        rt.name(),
+                        HumanBytes(size),
+                        rt.shm_lever(1 << 30)
+                    )
+                } else {
+                    format!(
+                        "inside a {} container: /dev/shm is set by the runtime when the container starts; {}",
+                        rt.name(),
+                        rt.shm_lever(size.max(1 << 20))
+                    )
+                },
+                None,
             );
         }
         if s.size_bytes == 0 {

@@ -99,6 +99,34 @@ fn each_runtime_s_lever_is_named_where_dev_shm_is_too_small() {
         assert!(detail.contains(lever) && detail.contains("128"), "{detail}");
         if lever.starts_with("docker") {
             assert!(detail.contains("64M, Docker's default"), "{detail}");
+            // the 64M default is pointed out even when the probe passes
+            let out = sb
+                .command(BIN)
+                .args(["probe", "--user", "root", "--format", "json"])
+                .env("SHMGUARD_CONTAINER_ROOT", &root)
+                .env_remove("KUBERNETES_SERVICE_HOST")
+                .output()
+                .unwrap();
+            let v = json(out);
+            let info = v["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == "container")
+                .unwrap()
+                .clone();
+            assert_eq!(info["status"], "info");
+            assert!(
+                info["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("64M, the runtime's default")
+                    && info["detail"]
+                        .as_str()
+                        .unwrap()
+                        .contains("--shm-size=1024m"),
+                "{info}"
+            );
         }
     }
     // KUBERNETES_SERVICE_HOST alone marks a pod
