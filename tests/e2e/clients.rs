@@ -505,7 +505,7 @@ fn clients_another_user_without_dev_mqueue_programs_work() {
 /// `audit --format prometheus --output FILE`: prometheus_client's parser reads it, and the
 /// file is replaced by a rename (a hard link to the old one keeps the old bytes).
 #[test]
-fn clients_prometheus_output_parses_and_is_replaced_atomically() {
+fn clients_another_user_prometheus_output_parses_and_is_replaced_atomically() {
     let m = Matrix::new("mode=1777,size=16m,nr_inodes=1000", true);
     let prom = m.sb.path("textfile/shmguard.prom");
     m.sb.sh(&format!(
