@@ -23,7 +23,12 @@ fn x(s: &str) -> String {
 }
 
 fn probe_text(p: &ProbeReport) -> String {
-    let mut out = format!("probe as {} (uid {})", p.user, p.uid);
+    let mut out = if p.users.is_empty() {
+        // the user could not be found: there is no uid to show
+        format!("probe as {}", p.user)
+    } else {
+        format!("probe as {} (uid {})", p.user, p.uid)
+    };
     for u in p.users.iter().skip(1) {
         out += &format!(" and as {u}");
     }
@@ -303,6 +308,38 @@ mod tests {
     #[test]
     fn xml_special_characters_are_escaped() {
         assert_eq!(x("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+    }
+
+    #[test]
+    fn prometheus_has_one_series_per_label_set() {
+        use crate::audit::{CheckResult, TargetResult};
+        let target = TargetResult {
+            source: "profile cis".into(),
+            path: "/dev/shm".into(),
+            fstype: "tmpfs".into(),
+            checks: vec![CheckResult {
+                id: "dev-shm.nodev.live".into(),
+                name: "/dev/shm nodev (live)".into(),
+                scope: "live".into(),
+                status: Status::Fail,
+                detail: "would remount".into(),
+                references: vec!["CIS 1".into(), "STIG \"2\"".into()],
+            }],
+            error: None,
+            usage: None,
+        };
+        let r = AuditReport::new(vec![target.clone(), target], None);
+        let text = prometheus(&r);
+        assert_eq!(
+            text.matches("shmguard_audit_check{").count(),
+            1,
+            "the same profile twice is one series: {text}"
+        );
+        assert!(
+            text.contains("references=\"CIS 1, STIG \\\"2\\\"\"} 0\n"),
+            "{text}"
+        );
+        assert!(text.contains("shmguard_audit_compliant 0\n"), "{text}");
     }
 
     #[test]
