@@ -370,6 +370,9 @@ fn clients_another_user_sharedarray_needs_n_plus_a_page() {
     let r = m.programs(&["sharedarray"], "", N);
     assert_eq!(r["sharedarray"], "killed by signal 7", "SIGBUS: {r:?}");
     m.sb.sh("rm -f /dev/shm/client-*");
+    // small programs still fit: the profile (which knows nothing of N) passes, as they do
+    assert!(m.works(&SHM, ""));
+    assert_eq!(m.profile("multiprocessing")["compliant"], true);
     let probe = m.probe("", &["--bytes", "8m"]);
     assert_eq!(failing_probe(&probe), ["reserve@root", "reserve@nobody"]);
     let fixes = remedies(Some(&probe), None);
