@@ -116,6 +116,9 @@ pub fn run(params: &Params, mode: RunMode) -> Report {
                 ),
                 false,
             );
+            if let Some(a) = crate::observe::container::denied_advice(&desired, &before) {
+                r.msg += &format!("; {a}");
+            }
             r.before = Some(StateView::of(&before, &desired));
             return r;
         }
@@ -157,6 +160,11 @@ pub fn run(params: &Params, mode: RunMode) -> Report {
                 report.failed = true;
                 report.changed = !e.applied.done.is_empty();
                 report.msg = format!("{path}: {e}");
+                if e.cause.contains("EPERM") {
+                    if let Some(a) = crate::observe::container::denied_advice(&desired, &before) {
+                        report.msg += &format!("; {a}");
+                    }
+                }
                 report.actions = e.applied.done;
             }
         }

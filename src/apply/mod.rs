@@ -63,7 +63,8 @@ pub fn apply(plan: &Plan) -> Result<Applied, ApplyError> {
                 flags,
                 keep_super,
                 data,
-            } => mount::remount(path, *dev, *flags, keep_super, data),
+                superblock_rw,
+            } => mount::remount(path, *dev, *flags, keep_super, data, *superblock_rw),
             Action::Chmod { path, dev, mode } => chmod::chmod_mount_root(path, *dev, *mode),
             Action::SetMqueueLimit { name, value } => {
                 std::fs::write(format!("/proc/sys/fs/mqueue/{name}"), format!("{value}\n"))

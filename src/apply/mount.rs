@@ -55,10 +55,12 @@ pub fn remount(
     flags: MountFlags,
     keep_super: &[String],
     data: &str,
+    superblock_rw: bool,
 ) -> Result<(), String> {
     let root = open_mount_root(path, Some(dev))?;
     let mut ms = ms_flags(flags) | MsFlags::MS_REMOUNT;
-    if data.is_empty() {
+    // A superblock remount (no MS_BIND) without MS_RDONLY is what clears the superblock's ro.
+    if data.is_empty() && !superblock_rw {
         // Per-mount flags only: leave the superblock (size, inodes, sync) alone.
         ms |= MsFlags::MS_BIND;
     } else {

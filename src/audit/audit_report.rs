@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::probe::ProbeReport;
+use crate::probe::{ProbeReport, ProbeStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -39,10 +39,26 @@ pub struct TargetResult {
     /// the target could not be audited (unreadable file, bad parameter)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// how full the live mount is (statvfs), for monitoring
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<PathUsage>,
+}
+
+/// Size, use and free inodes of a live mount.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PathUsage {
+    /// the tmpfs size limit; absent when unlimited or not a tmpfs
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    pub used_bytes: u64,
+    /// absent when the filesystem does not count inodes
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_inodes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
+    /// every check: the targets' and the probe's (an info check counts as passed)
     pub checks: usize,
     pub passed: usize,
     pub failed: usize,
@@ -73,9 +89,20 @@ impl AuditReport {
                 }
             }
         }
-        let probe_ok = probe.as_ref().is_none_or(|p| p.passed());
+        // The probe's checks count like any other: a summary never says "0 failed" while
+        // the report is not compliant.
+        if let Some(p) = &probe {
+            s.errors += usize::from(p.error.is_some());
+            for c in &p.checks {
+                s.checks += 1;
+                match c.status {
+                    ProbeStatus::Pass | ProbeStatus::Info => s.passed += 1,
+                    ProbeStatus::Fail => s.failed += 1,
+                }
+            }
+        }
         AuditReport {
-            compliant: s.failed == 0 && s.errors == 0 && probe_ok,
+            compliant: s.failed == 0 && s.errors == 0,
             summary: s,
             targets,
             probe,
@@ -84,7 +111,7 @@ impl AuditReport {
 
     /// 0 compliant, 2 drift found, 1 error.
     pub fn exit_code(&self) -> i32 {
-        if self.summary.errors > 0 || self.probe.as_ref().is_some_and(|p| p.error.is_some()) {
+        if self.summary.errors > 0 {
             1
         } else if self.compliant {
             0

@@ -116,15 +116,18 @@ fn limit(name: &str, v: u64) -> MqueueLimits {
     l
 }
 
+/// The stable id of a check: `dev-shm.nodev.fstab`.
+pub fn id(path: &str, key: &str, scope: &str) -> String {
+    format!(
+        "{}.{key}.{scope}",
+        path.trim_start_matches('/').replace('/', "-")
+    )
+}
+
 /// Judges one check against what was observed.
 pub fn judge(c: &Check, observed: &Observed, references: Vec<String>) -> CheckResult {
     let path = &c.desired.path;
-    let id = format!(
-        "{}.{}.{}",
-        path.trim_start_matches('/').replace('/', "-"),
-        c.key,
-        c.scope
-    );
+    let id = id(path, &c.key, c.scope);
     let (status, detail) = match plan(&c.desired, observed) {
         Ok(p) => {
             let relevant: Vec<String> = p

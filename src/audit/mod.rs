@@ -3,16 +3,19 @@
 
 pub mod audit_report;
 pub mod check;
+pub mod condition;
 pub mod policy;
 
 use std::path::{Path, PathBuf};
 
-pub use audit_report::{AuditReport, CheckResult, Status, TargetResult};
+pub use audit_report::{AuditReport, CheckResult, PathUsage, Status, TargetResult};
 pub use policy::Target;
 
-use crate::observe::observe;
+use crate::audit::condition::Condition;
+use crate::observe::container::{Runtime, advice};
+use crate::observe::{Observed, observe};
 use crate::probe::ProbeReport;
-use crate::spec::Desired;
+use crate::spec::{Desired, SizeTarget};
 
 /// Where the audited files are.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +24,8 @@ pub struct AuditOptions {
     pub fstab: Option<PathBuf>,
     /// an image or chroot: its files only (root/etc/fstab, root/<sysctl_path>), no live checks
     pub root: Option<PathBuf>,
+    /// the container runtime shmguard runs in: its lever is named where /dev/shm is too small
+    pub container: Option<Runtime>,
 }
 
 fn under(root: &Path, p: &Path) -> PathBuf {
@@ -44,6 +49,7 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
         fstype: String::new(),
         checks: Vec::new(),
         error: None,
+        usage: None,
     };
     let mut desired = match Desired::from_params(&t.params) {
         Ok(d) => d,
@@ -106,7 +112,55 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
     };
     for c in check::checks(&desired, opts.root.is_some()) {
         let refs = t.references.get(&c.key).cloned().unwrap_or_default();
-        result.checks.push(check::judge(&c, &observed, refs));
+        let mut r = check::judge(&c, &observed, refs);
+        if let (Status::Fail, Some(rt), Some(size)) = (r.status, opts.container, &c.desired.size) {
+            let want = match size {
+                SizeTarget::Exact(q) | SizeTarget::AtLeast(q) => q.pages(&observed.host),
+            } * observed.host.page_size;
+            r.detail += &format!("; {}", advice(rt, shm_size(&observed), want));
+        }
+        result.checks.push(r);
+    }
+    if opts.root.is_none() {
+        for cond in &t.conditions {
+            let key = cond.key();
+            let (status, mut detail) = cond.judge(&desired.path, &observed);
+            if let (Status::Fail, Some(rt), Condition::FreeSpace(want)) =
+                (status, opts.container, cond)
+            {
+                let used = observed.live.as_ref().map_or(0, |l| l.usage.used_pages)
+                    * observed.host.page_size;
+                detail += &format!("; {}", advice(rt, shm_size(&observed), used + want));
+            }
+            result.checks.push(CheckResult {
+                id: check::id(&desired.path, key, "live"),
+                name: format!("{} {key} (live)", desired.path),
+                scope: "live".into(),
+                status,
+                detail,
+                references: t.references.get(key).cloned().unwrap_or_default(),
+            });
+        }
+        result.usage = observed.live.as_ref().map(|l| {
+            let page = observed.host.page_size;
+            PathUsage {
+                size_bytes: l.size_pages.map(|p| p * page),
+                used_bytes: l.usage.used_pages * page,
+                free_inodes: match (l.nr_inodes, l.usage.used_inodes) {
+                    (Some(n), Some(u)) if n > 0 => Some(n.saturating_sub(u)),
+                    _ => None,
+                },
+            }
+        });
     }
     result
+}
+
+/// The tmpfs size in bytes, when limited.
+fn shm_size(o: &Observed) -> Option<u64> {
+    o.live
+        .as_ref()
+        .and_then(|l| l.size_pages)
+        .filter(|p| *p > 0)
+        .map(|p| p * o.host.page_size)
 }

@@ -8,7 +8,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::audit::condition::Condition;
 use crate::frontend::json_args;
+use crate::probe::{SMALL_PROGRAM_BYTES, SMALL_PROGRAM_INODES, TYPICAL_MSGS, TYPICAL_MSGSIZE};
 use crate::spec::Params;
 
 /// One thing to audit: the desired state and the compliance references of its checks.
@@ -19,6 +21,8 @@ pub struct Target {
     pub params: Params,
     /// check key (`nodev`, `mode`, `mounted`, ...) -> references such as `CIS RHEL9 1.1.2.2.2`
     pub references: BTreeMap<String, Vec<String>>,
+    /// what programs need beyond the parameters (profiles only), judged after them
+    pub conditions: Vec<Condition>,
 }
 
 /// One target of a policy file: the module's parameters plus references.
@@ -42,7 +46,7 @@ pub enum PolicyFile {
     Many(Vec<PolicyTarget>),
 }
 
-pub const PROFILES: [&str; 3] = ["cis", "multiprocessing", "default"];
+pub const PROFILES: [&str; 4] = ["cis", "multiprocessing", "mqueue", "default"];
 
 /// Parses a policy file's bytes; `name` is used in messages.
 pub fn parse_policy(name: &str, bytes: &[u8]) -> Result<Vec<Target>, String> {
@@ -90,10 +94,31 @@ fn target(source: &str, i: usize, m: Map<String, Value>) -> Result<Target, Strin
         source: source.to_string(),
         params,
         references,
+        conditions: Vec::new(),
     })
 }
 
-/// The built-in profile `name`.
+/// What a program sharing memory through /dev/shm needs, whoever runs it: Python's
+/// multiprocessing (SemLock, Pool, Queue, shared_memory), numpy through SharedArray.
+const SHM_PROGRAMS: [Condition; 4] = [
+    Condition::Writable,
+    Condition::SharedSticky,
+    Condition::FreeInodes(SMALL_PROGRAM_INODES),
+    Condition::FreeSpace(SMALL_PROGRAM_BYTES),
+];
+
+/// What a program using POSIX message queues needs: the usual queue of 10 x 8192, and room
+/// for a few queues.
+const MQUEUE_PROGRAMS: [Condition; 5] = [
+    Condition::Writable,
+    Condition::SharedSticky,
+    Condition::MinLimit("msg_max", TYPICAL_MSGS),
+    Condition::MinLimit("msgsize_max", TYPICAL_MSGSIZE),
+    Condition::MinLimit("queues_max", 16),
+];
+
+/// The built-in profile `name`: each target's parameters (judged by the planner), its
+/// references, and the conditions its programs need.
 pub fn profile(name: &str) -> Result<Vec<Target>, String> {
     let cis_refs = json!({
         "mounted": ["CIS RHEL9 v2.0.0 1.1.2.2.1"],
@@ -103,19 +128,34 @@ pub fn profile(name: &str) -> Result<Vec<Target>, String> {
         "noexec": ["CIS RHEL9 v2.0.0 1.1.2.2.4", "STIG RHEL-09-231115"],
     });
     let mp_refs = json!({
-        "mode": ["Python multiprocessing SemLock and sem_open need a world-writable, sticky /dev/shm"],
+        "mode": ["Python multiprocessing: SemLock (sem_open) and shared_memory create in /dev/shm as every user"],
     });
-    let items = match name {
-        "cis" => vec![
+    let mode_refs = json!({
+        "mode": ["1777: every user can create; sticky, so users cannot delete each other's"],
+    });
+    let items: Vec<(Value, &[Condition])> = match name {
+        "cis" => vec![(
             json!({"path": "/dev/shm", "options": ["nodev", "nosuid", "noexec"], "references": cis_refs}),
-        ],
-        "multiprocessing" => vec![
-            json!({"path": "/dev/shm", "state": "ephemeral", "mode": "1777", "references": mp_refs}),
-            json!({"path": "/dev/mqueue", "state": "ephemeral", "mode": "1777"}),
-        ],
+            &[],
+        )],
+        // /dev/shm only: Python's multiprocessing never uses /dev/mqueue.
+        "multiprocessing" => vec![(
+            json!({"path": "/dev/shm", "state": "ephemeral", "references": mp_refs}),
+            &SHM_PROGRAMS,
+        )],
+        "mqueue" => vec![(
+            json!({"path": "/dev/mqueue", "state": "ephemeral"}),
+            &MQUEUE_PROGRAMS,
+        )],
         "default" => vec![
-            json!({"path": "/dev/shm", "state": "ephemeral", "mode": "1777", "options": ["nodev", "nosuid"], "references": mp_refs}),
-            json!({"path": "/dev/mqueue", "state": "ephemeral", "mode": "1777"}),
+            (
+                json!({"path": "/dev/shm", "state": "ephemeral", "mode": "1777", "options": ["nodev", "nosuid"], "references": mode_refs}),
+                &[],
+            ),
+            (
+                json!({"path": "/dev/mqueue", "state": "ephemeral", "mode": "1777", "references": mode_refs}),
+                &[],
+            ),
         ],
         other => {
             return Err(format!(
@@ -127,8 +167,11 @@ pub fn profile(name: &str) -> Result<Vec<Target>, String> {
     items
         .into_iter()
         .enumerate()
-        .map(|(i, v)| match v {
-            Value::Object(m) => target(&format!("profile {name}"), i, m),
+        .map(|(i, (v, conditions))| match v {
+            Value::Object(m) => target(&format!("profile {name}"), i, m).map(|t| Target {
+                conditions: conditions.to_vec(),
+                ..t
+            }),
             _ => unreachable!("profiles are objects"),
         })
         .collect()
@@ -146,7 +189,7 @@ mod tests {
         assert!(
             profile("nope")
                 .unwrap_err()
-                .contains("cis, multiprocessing, default")
+                .contains("cis, multiprocessing, mqueue, default")
         );
     }
 

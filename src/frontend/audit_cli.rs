@@ -1,6 +1,6 @@
 //! The read-only commands for people and CI: `shmguard audit` (policies and profiles judged
 //! against the system) and `shmguard probe` (does /dev/shm work for a program?). Flags in,
-//! text, JSON or JUnit out, exit 0 / 2 / 1.
+//! text, JSON, JUnit or Prometheus out (stdout, or a file replaced atomically), exit 0 / 2 / 1.
 
 use clap::Args;
 
@@ -15,12 +15,17 @@ pub struct AuditArgs {
     /// JSON policy file: one target or a list, with the module's parameters (`-` reads stdin; repeatable)
     #[arg(long)]
     pub policy: Vec<String>,
-    /// Built-in profile: cis, multiprocessing or default (repeatable; default when no policy or profile is given)
-    #[arg(long, value_parser = ["cis", "multiprocessing", "default"])]
+    /// Built-in profile: cis, multiprocessing (/dev/shm for programs), mqueue, or default (repeatable; default when no policy or profile is given)
+    #[arg(long, value_parser = ["cis", "multiprocessing", "mqueue", "default"])]
     pub profile: Vec<String>,
-    /// text (a table; the default on a terminal), json (the default otherwise) or junit
-    #[arg(long, value_parser = ["text", "json", "junit"])]
+    /// text (a table; the default on a terminal), json (the default otherwise), junit, or
+    /// prometheus (for node_exporter's textfile collector)
+    #[arg(long, value_parser = ["text", "json", "junit", "prometheus"])]
     pub format: Option<String>,
+    /// Write the report to FILE instead of stdout, replacing it atomically (a temporary file
+    /// renamed over it, as node_exporter's textfile collector requires)
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
     /// Audit this fstab instead of each target's fstab_path
     #[arg(long)]
     pub fstab: Option<String>,
@@ -49,12 +54,45 @@ pub struct ProbeArgs {
     /// text (the default on a terminal) or json
     #[arg(long, value_parser = ["text", "json"])]
     pub format: Option<String>,
+    /// Write the report to FILE instead of stdout, replacing it atomically
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
 }
 
-fn default_format(given: &Option<String>) -> String {
+/// Prints `text`, or replaces FILE with it atomically; false (with a message) on failure.
+fn emit(command: &str, output: &Option<String>, text: &str) -> bool {
+    let Some(file) = output else {
+        print!("{text}");
+        return true;
+    };
+    let path = std::path::Path::new(file);
+    let written = match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {file}: {e}")),
+    }
+    .and_then(|before| {
+        crate::apply::write_atomically(
+            path,
+            before.as_deref(),
+            &crate::observe::line_file::LineFile::parse(text.as_bytes()),
+            false,
+        )
+        .map_err(|e| e.to_string())
+    });
+    match written {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("shmguard {command}: output: {e}");
+            false
+        }
+    }
+}
+
+fn default_format(given: &Option<String>, output: &Option<String>) -> String {
     use std::io::IsTerminal;
     given.clone().unwrap_or_else(|| {
-        if std::io::stdout().is_terminal() {
+        if output.is_none() && std::io::stdout().is_terminal() {
             "text"
         } else {
             "json"
@@ -158,15 +196,17 @@ pub fn audit(a: &AuditArgs) -> i32 {
     let opts = AuditOptions {
         fstab: a.fstab.as_ref().map(Into::into),
         root: a.root.as_ref().map(Into::into),
+        container: crate::observe::container::detect_here(),
     };
     let report = crate::audit::audit(&targets, &opts, probe);
-    match default_format(&a.format).as_str() {
-        "json" => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
-        "junit" => print!("{}", audit_output::junit(&report)),
-        _ => print!("{}", audit_output::text(&report)),
+    let text = match default_format(&a.format, &a.output).as_str() {
+        "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        "junit" => audit_output::junit(&report),
+        "prometheus" => audit_output::prometheus(&report),
+        _ => audit_output::text(&report),
+    };
+    if !emit("audit", &a.output, &text) {
+        return 1;
     }
     report.exit_code()
 }
@@ -180,16 +220,17 @@ pub fn probe(p: &ProbeArgs) -> i32 {
         }
     };
     let report = crate::probe::run_as(p.user.as_deref(), opts);
-    match default_format(&p.format).as_str() {
-        "json" => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
+    let text = match default_format(&p.format, &p.output).as_str() {
+        "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         // A probe that could not start (an unknown --user) is an error on stderr, not a report.
-        _ => match &report.error {
-            Some(e) if report.checks.is_empty() => eprintln!("shmguard probe: {e}"),
-            _ => print!("{}", audit_output::probe_report_text(&report)),
-        },
+        _ if report.error.is_some() && report.checks.is_empty() => String::new(),
+        _ => audit_output::probe_report_text(&report),
+    };
+    if let Some(e) = &report.error {
+        eprintln!("shmguard probe: {e}");
+    }
+    if !text.is_empty() && !emit("probe", &p.output, &text) {
+        return 1;
     }
     match (&report.error, report.passed()) {
         (Some(_), _) => 1,

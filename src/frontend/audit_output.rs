@@ -1,5 +1,6 @@
-//! Audit and probe reports for people (a table) and for CI (JUnit XML: one testcase per
-//! check, usable as a GitLab or Jenkins test report). Pure: no I/O.
+//! Audit and probe reports for people (a table), for CI (JUnit XML: one testcase per
+//! check, usable as a GitLab or Jenkins test report) and for monitoring (Prometheus text
+//! format, for node_exporter's textfile collector). Pure: no I/O.
 
 use crate::audit::{AuditReport, Status};
 use crate::probe::{ProbeReport, ProbeStatus};
@@ -22,19 +23,32 @@ fn x(s: &str) -> String {
 }
 
 fn probe_text(p: &ProbeReport) -> String {
-    let mut out = format!("probe as {} (uid {})\n", p.user, p.uid);
+    let mut out = if p.users.is_empty() {
+        // the user could not be found: there is no uid to show
+        format!("probe as {}", p.user)
+    } else {
+        format!("probe as {} (uid {})", p.user, p.uid)
+    };
+    for u in p.users.iter().skip(1) {
+        out += &format!(" and as {u}");
+    }
+    out += "\n";
     if let Some(e) = &p.error {
         out += &format!("  ERROR  {e}\n");
     }
+    let width = p.checks.iter().map(|c| c.user.len()).max().unwrap_or(0);
     for c in &p.checks {
         let status = match c.status {
             ProbeStatus::Pass => "pass",
             ProbeStatus::Fail => "FAIL",
             ProbeStatus::Info => "info",
         };
-        out += &format!("  {status:<5}  {:<14} {}\n", c.name, c.detail);
+        out += &format!(
+            "  {status:<5}  {:<width$}  {:<21} {}\n",
+            c.user, c.name, c.detail
+        );
         if let Some(r) = &c.remedy {
-            out += &format!("  {:<5}  {:<14} fix: {r}\n", "", "");
+            out += &format!("  {:<5}  {:<width$}  {:<21} fix: {r}\n", "", "", "");
         }
     }
     out
@@ -140,7 +154,14 @@ pub fn junit(r: &AuditReport) -> String {
         errors += e;
         suites += &format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\">\n",
-            x(&format!("probe as {}", p.user)),
+            x(&format!(
+                "probe as {}",
+                if p.users.is_empty() {
+                    p.user.clone()
+                } else {
+                    p.users.join(" and ")
+                }
+            )),
             p.checks.len() + e
         );
         if let Some(err) = &p.error {
@@ -151,8 +172,9 @@ pub fn junit(r: &AuditReport) -> String {
         }
         for c in &p.checks {
             suites += &format!(
-                "    <testcase classname=\"shmguard.probe\" name=\"{}\"",
-                x(&c.name)
+                "    <testcase classname=\"shmguard.probe\" name=\"{} (as {})\"",
+                x(&c.name),
+                x(&c.user)
             );
             if c.status == ProbeStatus::Fail {
                 let msg = format!("{} — fix: {}", c.detail, c.remedy.as_deref().unwrap_or(""));
@@ -175,6 +197,110 @@ pub fn junit(r: &AuditReport) -> String {
     )
 }
 
+/// A Prometheus label value: backslash, double quote and newline escaped.
+fn label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Prometheus text exposition format: one gauge per check (1 pass, 0 fail) labelled with its
+/// id, path, scope, source and references; the probe's checks; and each path's size, used
+/// bytes and free inodes. A series that would repeat (the same check from two profiles with
+/// the same source) is written once, as the format requires.
+pub fn prometheus(r: &AuditReport) -> String {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = String::new();
+    let mut gauge = |out: &mut String, name: &str, help: &str, series: Vec<(String, String)>| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for (labels, value) in series {
+            if seen.insert(format!("{name}{{{labels}}}")) {
+                out.push_str(&format!("{name}{{{labels}}} {value}\n"));
+            }
+        }
+    };
+    let checks = r
+        .targets
+        .iter()
+        .flat_map(|t| t.checks.iter().map(move |c| (t, c)))
+        .map(|(t, c)| {
+            (
+                format!(
+                    "id=\"{}\",path=\"{}\",scope=\"{}\",source=\"{}\",references=\"{}\"",
+                    label(&c.id),
+                    label(&t.path),
+                    label(&c.scope),
+                    label(&t.source),
+                    label(&c.references.join(", "))
+                ),
+                u8::from(c.status == Status::Pass).to_string(),
+            )
+        })
+        .collect();
+    gauge(
+        &mut out,
+        "shmguard_audit_check",
+        "Whether an audit check passes (1) or fails (0).",
+        checks,
+    );
+    if let Some(p) = &r.probe {
+        let series = p
+            .checks
+            .iter()
+            .filter(|c| c.status != ProbeStatus::Info)
+            .map(|c| {
+                (
+                    format!("check=\"{}\",user=\"{}\"", label(&c.name), label(&c.user)),
+                    u8::from(c.status == ProbeStatus::Pass).to_string(),
+                )
+            })
+            .collect();
+        gauge(
+            &mut out,
+            "shmguard_probe_check",
+            "Whether what real programs do works (1) or fails (0), by check and user.",
+            series,
+        );
+    }
+    let targets = || {
+        r.targets
+            .iter()
+            .filter_map(|t| Some((t, t.usage.as_ref()?)))
+    };
+    let path = |p: &str| format!("path=\"{}\"", label(p));
+    gauge(
+        &mut out,
+        "shmguard_size_bytes",
+        "The tmpfs size limit of the path (absent when unlimited).",
+        targets()
+            .filter_map(|(t, u)| Some((path(&t.path), u.size_bytes?.to_string())))
+            .collect(),
+    );
+    gauge(
+        &mut out,
+        "shmguard_used_bytes",
+        "Bytes in use on the path's filesystem.",
+        targets()
+            .map(|(t, u)| (path(&t.path), u.used_bytes.to_string()))
+            .collect(),
+    );
+    gauge(
+        &mut out,
+        "shmguard_free_inodes",
+        "Free inodes on the path's filesystem (absent when not limited).",
+        targets()
+            .filter_map(|(t, u)| Some((path(&t.path), u.free_inodes?.to_string())))
+            .collect(),
+    );
+    let s = &r.summary;
+    out.push_str(&format!(
+        "# HELP shmguard_audit_compliant Whether every check passed (1) or not (0).\n# TYPE shmguard_audit_compliant gauge\nshmguard_audit_compliant {}\n# HELP shmguard_audit_errors Targets or probes that could not be judged.\n# TYPE shmguard_audit_errors gauge\nshmguard_audit_errors {}\n",
+        u8::from(r.compliant),
+        s.errors
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +308,42 @@ mod tests {
     #[test]
     fn xml_special_characters_are_escaped() {
         assert_eq!(x("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+    }
+
+    #[test]
+    fn prometheus_has_one_series_per_label_set() {
+        use crate::audit::{CheckResult, TargetResult};
+        let target = TargetResult {
+            source: "profile cis".into(),
+            path: "/dev/shm".into(),
+            fstype: "tmpfs".into(),
+            checks: vec![CheckResult {
+                id: "dev-shm.nodev.live".into(),
+                name: "/dev/shm nodev (live)".into(),
+                scope: "live".into(),
+                status: Status::Fail,
+                detail: "would remount".into(),
+                references: vec!["CIS 1".into(), "STIG \"2\"".into()],
+            }],
+            error: None,
+            usage: None,
+        };
+        let r = AuditReport::new(vec![target.clone(), target], None);
+        let text = prometheus(&r);
+        assert_eq!(
+            text.matches("shmguard_audit_check{").count(),
+            1,
+            "the same profile twice is one series: {text}"
+        );
+        assert!(
+            text.contains("references=\"CIS 1, STIG \\\"2\\\"\"} 0\n"),
+            "{text}"
+        );
+        assert!(text.contains("shmguard_audit_compliant 0\n"), "{text}");
+    }
+
+    #[test]
+    fn prometheus_label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

@@ -2,6 +2,7 @@
 //! and sysctl files, the mqueue limits and the host's RAM. `observe()` is the only reader of the
 //! system; the parsers it uses are pure.
 
+pub mod container;
 pub mod files;
 pub mod fstab;
 pub mod line_file;

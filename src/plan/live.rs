@@ -3,7 +3,7 @@
 
 use crate::observe::{LiveMount, PathKind};
 use crate::plan::{Action, Plan, PlanError, Step};
-use crate::spec::{Desired, FsType, Host, HumanBytes, MountFlags, Quantity, SizeTarget};
+use crate::spec::{Desired, Flag, FsType, Host, HumanBytes, MountFlags, Quantity, SizeTarget};
 
 /// Pages a size target wants, given the current pages (`None` when nothing has to change).
 /// `N%` is compared within one page, since the kernel's own rounding of N% and of its default
@@ -236,6 +236,15 @@ fn plan_remount(d: &Desired, live: &LiveMount, plan: &mut Plan) -> Result<(), Pl
         }
         next.flags = flags;
     }
+    // `rw` on a read-only superblock (mountinfo's last field `ro`): the per-mount flag alone
+    // leaves every write failing with EROFS.
+    let superblock_rw = d.flags.contains(&Flag::Rw) && live.super_options.iter().any(|o| o == "ro");
+    if superblock_rw {
+        changes.push("make the filesystem (superblock) read-write".into());
+        for o in next.super_options.iter_mut().filter(|o| *o == "ro") {
+            *o = "rw".into();
+        }
+    }
     if !changes.is_empty() {
         let keep_super = live
             .super_options
@@ -250,6 +259,7 @@ fn plan_remount(d: &Desired, live: &LiveMount, plan: &mut Plan) -> Result<(), Pl
                 flags,
                 keep_super,
                 data: data.join(","),
+                superblock_rw,
             },
             summary: format!("remount {}: {}", d.path, changes.join(", ")),
         });

@@ -40,6 +40,9 @@ pub enum Action {
         keep_super: Vec<String>,
         /// filesystem options to change; empty: per-mount flags only (MS_BIND)
         data: String,
+        /// the superblock is read-only and `rw` was asked for: remount it too (no MS_BIND),
+        /// or the mount is rw while every write still fails with EROFS
+        superblock_rw: bool,
     },
     /// fchmod the mount root, opened without following links
     Chmod {

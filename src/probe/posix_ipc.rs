@@ -5,7 +5,7 @@
 
 use std::ffi::CString;
 use std::num::NonZeroUsize;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -141,22 +141,27 @@ pub fn semaphore(name: &str) -> Result<(), Failure> {
     }
 }
 
-/// mq_open a queue, send and receive one message, close, unlink.
-pub fn message_queue(name: &str) -> Result<(), Failure> {
-    let attr = MqAttr::new(0, 4, 64, 0);
-    let mq = mq_open(
-        name,
-        MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR,
-        Mode::from_bits_truncate(0o600),
-        Some(&attr),
-    )
-    .map_err(at("mq_open"))?;
-    let mut buf = [0u8; 64];
-    let mut prio = 0;
-    let result = mq_send(&mq, b"shmguard", 0)
-        .map_err(at("mq_send"))
-        .and_then(|()| mq_receive(&mq, &mut buf, &mut prio).map_err(at("mq_receive")))
-        .and_then(|n| {
+/// mq_open a queue of `attr` (messages, bytes each; None: the kernel's defaults), send and
+/// receive one message, close, unlink.
+pub fn message_queue(name: &str, attr: Option<(i64, i64)>) -> Result<(), Failure> {
+    let flags = MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR;
+    let mq = match attr {
+        Some((msgs, size)) => mq_open(
+            name,
+            flags,
+            Mode::from_bits_truncate(0o600),
+            Some(&MqAttr::new(0, msgs, size, 0)),
+        )
+        .map_err(at("mq_open"))?,
+        None => default_queue(name, flags)?,
+    };
+    let result = nix::mqueue::mq_getattr(&mq)
+        .map_err(at("mq_getattr"))
+        .and_then(|a| {
+            let mut buf = vec![0u8; a.msgsize().max(8) as usize];
+            let mut prio = 0;
+            mq_send(&mq, b"shmguard", 0).map_err(at("mq_send"))?;
+            let n = mq_receive(&mq, &mut buf, &mut prio).map_err(at("mq_receive"))?;
             if &buf[..n] == b"shmguard" {
                 Ok(())
             } else {
@@ -171,13 +176,41 @@ pub fn message_queue(name: &str) -> Result<(), Failure> {
     result
 }
 
+/// mq_open with a NULL attribute pointer: the queue gets msg_default x msgsize_default. (nix's
+/// `mq_open(.., None)` leaves out the mode and attr arguments, which O_CREAT makes glibc read.)
+fn default_queue(name: &str, flags: MQ_OFlag) -> Result<nix::mqueue::MqdT, Failure> {
+    let c = CString::new(name).map_err(|_| Failure {
+        call: "mq_open",
+        errno: Errno::EINVAL,
+    })?;
+    // SAFETY: a valid C string, a mode and a NULL attr, as mq_open(3) documents for O_CREAT;
+    // the descriptor is owned by the MqdT returned (closed by mq_close).
+    let fd = unsafe {
+        nix::libc::mq_open(
+            c.as_ptr(),
+            flags.bits(),
+            0o600 as nix::libc::mode_t,
+            std::ptr::null_mut::<nix::libc::mq_attr>(),
+        )
+    };
+    if fd < 0 {
+        return Err(Failure {
+            call: "mq_open",
+            errno: Errno::last(),
+        });
+    }
+    // SAFETY: fd is a message-queue descriptor this function just opened and owns.
+    Ok(unsafe { nix::mqueue::MqdT::from_raw_fd(fd) })
+}
+
 /// Reserves `bytes` of real pages in /dev/shm, then frees them.
 pub fn reserve(name: &str, bytes: u64) -> Result<(), Failure> {
     let obj = ShmObject::create(name)?;
     obj.reserve(bytes)
 }
 
-/// Whether a mapping of a /dev/shm object may be executable (EPERM under noexec).
+/// Whether a mapping of a /dev/shm object may be executable (EPERM under noexec). A failure
+/// before the mmap (`shm_open`, `posix_fallocate`) means the question was not asked.
 pub fn exec_mapping(name: &str) -> Result<(), Failure> {
     let obj = ShmObject::create(name)?;
     obj.reserve(4096)?;

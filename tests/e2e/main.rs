@@ -11,6 +11,8 @@ mod bad_input;
 mod boot;
 mod check_mode;
 mod cli;
+mod clients;
+mod containers;
 mod concurrency;
 mod crash;
 mod docs_fresh;

@@ -1,0 +1,254 @@
+//! Remedies: for a failed probe step, the one thing that fixes it — chosen from the errno AND
+//! the facts (a full /dev/shm is out of space or out of inodes; EINVAL from mq_open is msg_max
+//! or msgsize_max; EMFILE is RLIMIT_MSGQUEUE), with the `shmguard apply` line where shmguard
+//! can do it, and never a size the host cannot give. Pure: no I/O.
+
+use nix::errno::Errno;
+
+use crate::probe::facts::Facts;
+use crate::spec::HumanBytes;
+
+/// A typical program's queue: the kernel's msg_default/msgsize_default and posix_ipc's
+/// defaults, 10 messages of 8192 bytes.
+pub const TYPICAL_MSGS: u64 = 10;
+pub const TYPICAL_MSGSIZE: u64 = 8192;
+
+/// Free inodes a small multiprocessing program needs: each named semaphore is a file in
+/// /dev/shm, and Pool(2) alone creates about 7.
+pub const SMALL_PROGRAM_INODES: u64 = 16;
+/// Free space a small multiprocessing program needs (a page per semaphore, a few segments).
+pub const SMALL_PROGRAM_BYTES: u64 = 256 << 10;
+
+/// What a queue of `msgs` x `msgsize` counts against RLIMIT_MSGQUEUE (ipc/mqueue.c: the
+/// messages plus a msg_msg header and a tree node per message, roughly).
+pub fn queue_bytes(msgs: u64, msgsize: u64) -> u64 {
+    msgs * (msgsize + 48 + 40)
+}
+
+/// A byte count where 0 means none (HumanBytes shows 0 as "unlimited").
+fn amount(b: u64) -> String {
+    if b == 0 {
+        "0B".into()
+    } else {
+        HumanBytes(b).to_string()
+    }
+}
+
+fn mib_ceil(b: u64) -> u64 {
+    b.div_ceil(1 << 20) << 20
+}
+
+/// Out of space: `need` more bytes do not fit. Accounts for what others use, and never asks
+/// for more than the host has.
+pub fn space(f: &Facts, need: u64) -> String {
+    let Some(s) = f.shm else {
+        return "/dev/shm cannot be read: mount a tmpfs there (shmguard apply --path /dev/shm --mode 1777)".into();
+    };
+    if s.size_bytes == 0 {
+        return format!(
+            "/dev/shm has no size limit, so the host itself is out of memory for {}: free memory or run the job on a bigger host",
+            HumanBytes(need)
+        );
+    }
+    let usage = format!(
+        "{} free of {}, {} used",
+        amount(s.free_bytes),
+        HumanBytes(s.size_bytes),
+        amount(s.used_bytes)
+    );
+    let grow = mib_ceil(s.used_bytes + need).max(s.size_bytes + (1 << 20));
+    let container = f.container.map_or(String::new(), |rt| {
+        format!(
+            "; {}",
+            crate::observe::container::advice(rt, Some(s.size_bytes), grow)
+        )
+    });
+    if f.ram_bytes > 0 && grow > f.ram_bytes {
+        return format!(
+            "{usage}: free space in /dev/shm; growing it to the {} this needs is more than this host's {} of RAM, so run the job on a bigger host or use smaller segments",
+            HumanBytes(grow),
+            HumanBytes(f.ram_bytes)
+        );
+    }
+    format!(
+        "{usage}: free space in /dev/shm or grow it to at least {g} (shmguard apply --path /dev/shm --min-size {g}){container}",
+        g = HumanBytes(grow)
+    )
+}
+
+/// Out of inodes: more space fixes nothing, nr_inodes does.
+pub fn inodes(f: &Facts) -> String {
+    let s = f.shm.unwrap_or_default();
+    let used = s.inodes.saturating_sub(s.free_inodes);
+    let want = (used + 1024).max(s.inodes * 2);
+    format!(
+        "/dev/shm has {} of {} inodes free (every shared-memory object and named semaphore is one; growing the size does not help): raise nr_inodes (shmguard apply --path /dev/shm --nr-inodes {want})",
+        s.free_inodes, s.inodes
+    )
+}
+
+fn shm_full(f: &Facts, need: u64) -> String {
+    match f.shm {
+        Some(s) if s.inodes_limited() && s.free_inodes == 0 => inodes(f),
+        _ => space(f, need),
+    }
+}
+
+fn mode(m: Option<u32>) -> String {
+    m.map_or(String::new(), |m| format!(" (mode {m:04o})"))
+}
+
+/// The remedy for `check` failing at `call` with `errno`; `need` is the bytes it wanted.
+pub fn remedy(check: &str, call: &str, errno: Errno, f: &Facts, need: u64) -> String {
+    use Errno::*;
+    if check.starts_with("message_queue") {
+        return mqueue(call, errno, f);
+    }
+    match errno {
+        EACCES | EPERM => format!(
+            "/dev/shm{} does not let this user create files: chmod 1777 /dev/shm (shmguard apply --path /dev/shm --mode 1777); 1777 lets every user create and the sticky bit keeps them from deleting each other's",
+            mode(f.shm_mode)
+        ),
+        EROFS => {
+            "/dev/shm is read-only: remount it read-write (shmguard apply --path /dev/shm -o rw)"
+                .into()
+        }
+        ENOENT => {
+            "/dev/shm is missing: mount a tmpfs there (shmguard apply --path /dev/shm --mode 1777)"
+                .into()
+        }
+        ENOSPC => shm_full(f, need),
+        // a mapped page the tmpfs could not supply
+        EFAULT | EIO if call == "read back" => shm_full(f, need),
+        e => format!(
+            "{call} failed with {e:?}, which shmguard has no remedy for; `shmguard status /dev/shm` shows the mount"
+        ),
+    }
+}
+
+fn mqueue(call: &str, errno: Errno, f: &Facts) -> String {
+    use Errno::*;
+    let show = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
+    match errno {
+        EINVAL if call == "mq_open" => {
+            let msg = f.msg_max.unwrap_or(0).max(TYPICAL_MSGS);
+            let size = f.msgsize_max.unwrap_or(0).max(TYPICAL_MSGSIZE);
+            format!(
+                "fs.mqueue.msg_max is {} and msgsize_max is {}, below what programs ask for ({TYPICAL_MSGS} messages of {TYPICAL_MSGSIZE} bytes, posix_ipc's and the kernel's defaults): raise them (shmguard apply --path /dev/mqueue --msg-max {msg} --msgsize-max {size})",
+                show(f.msg_max),
+                show(f.msgsize_max)
+            )
+        }
+        EMFILE => match f.rlimit_msgqueue {
+            Some(limit) => format!(
+                "RLIMIT_MSGQUEUE is {limit} bytes, less than a queue of {TYPICAL_MSGS} x {TYPICAL_MSGSIZE} needs (about {}): it is a per-user process limit, not a sysctl; raise it where the program starts, to the kernel's default of 819200 or more: `ulimit -q 819200` in its shell, `LimitMSGQUEUE=819200` in its systemd unit, or `USER - msgqueue 819200` in /etc/security/limits.conf",
+                HumanBytes(queue_bytes(TYPICAL_MSGS, TYPICAL_MSGSIZE))
+            ),
+            None => "the process has too many open files or queues: raise its open-files limit (`ulimit -n`, systemd LimitNOFILE=)".into(),
+        },
+        ENOSPC => {
+            let want = f.queues_max.unwrap_or(0).saturating_mul(2).max(256);
+            format!(
+                "fs.mqueue.queues_max is {} and all are in use: raise it (shmguard apply --path /dev/mqueue --queues-max {want})",
+                show(f.queues_max)
+            )
+        }
+        EROFS => "the mqueue filesystem is read-only: remount it read-write (shmguard apply --path /dev/mqueue -o rw)".into(),
+        EACCES | EPERM => format!(
+            "the mqueue filesystem{} does not let this user create queues: chmod 1777 /dev/mqueue (shmguard apply --path /dev/mqueue --mode 1777)",
+            mode(f.mqueue_mode)
+        ),
+        ENOSYS => "the kernel has no POSIX message queues (CONFIG_POSIX_MQUEUE)".into(),
+        ENOMEM => "the kernel is out of memory for message queues: free memory".into(),
+        e => format!("{call} failed with {e:?}, which shmguard has no remedy for"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::container::Runtime;
+    use crate::probe::facts::Space;
+
+    fn facts(size: u64, used: u64) -> Facts {
+        Facts {
+            page_size: 4096,
+            ram_bytes: 8 << 30,
+            shm: Some(Space {
+                size_bytes: size,
+                used_bytes: used,
+                free_bytes: size - used,
+                inodes: 1000,
+                free_inodes: 900,
+            }),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn issue_10_space_remedy_accounts_for_what_others_use() {
+        let r = remedy(
+            "reserve",
+            "posix_fallocate",
+            Errno::ENOSPC,
+            &facts(16 << 20, 10 << 20),
+            (8 << 20) + 4096,
+        );
+        assert_eq!(
+            r,
+            "6M free of 16M, 10M used: free space in /dev/shm or grow it to at least 19M (shmguard apply --path /dev/shm --min-size 19M)"
+        );
+    }
+
+    #[test]
+    fn issue_10_never_more_than_the_host_can_give() {
+        let r = space(&facts(16 << 20, 0), 64 << 30);
+        assert!(r.contains("more than this host's 8G of RAM"), "{r}");
+        assert!(!r.contains("--min-size"), "{r}");
+    }
+
+    #[test]
+    fn issue_10_out_of_inodes_is_nr_inodes_not_size() {
+        let mut f = facts(16 << 20, 1 << 20);
+        f.shm.as_mut().unwrap().free_inodes = 0;
+        let r = remedy("semaphore", "sem_open", Errno::ENOSPC, &f, 4096);
+        assert!(r.contains("--nr-inodes 2024"), "{r}");
+        assert!(!r.contains("--min-size"), "{r}");
+    }
+
+    #[test]
+    fn issue_10_mqueue_remedies_follow_the_errno() {
+        let f = Facts {
+            msg_max: Some(4),
+            msgsize_max: Some(8192),
+            queues_max: Some(0),
+            rlimit_msgqueue: Some(4096),
+            ..Facts::default()
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &f, 0);
+        assert!(r.contains("--msg-max 10 --msgsize-max 8192"), "{r}");
+        let r = remedy("message_queue", "mq_open", Errno::EMFILE, &f, 0);
+        assert!(
+            r.contains("ulimit -q") && r.contains("LimitMSGQUEUE=") && r.contains("msgqueue"),
+            "{r}"
+        );
+        assert!(!r.contains("queues_max"), "{r}");
+        let r = remedy("message_queue", "mq_open", Errno::ENOSPC, &f, 0);
+        assert!(r.contains("--queues-max 256"), "{r}");
+        let r = remedy("message_queue_default", "mq_open", Errno::EROFS, &f, 0);
+        assert!(r.contains("-o rw"), "{r}");
+    }
+
+    #[test]
+    fn in_a_container_the_runtime_s_lever_is_named() {
+        let mut f = facts(64 << 20, 0);
+        f.container = Some(Runtime::Docker);
+        let r = space(&f, 100 << 20);
+        assert!(
+            r.contains("--min-size 100M); inside a Docker container"),
+            "{r}"
+        );
+        assert!(r.contains("docker run --shm-size=100m"), "{r}");
+        assert!(r.contains("Docker's default"), "{r}");
+    }
+}

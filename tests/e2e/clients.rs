@@ -1,0 +1,559 @@
+//! The client matrix (issue 10): real Python programs — multiprocessing's Lock, Pool,
+//! ProcessPoolExecutor and Queue, multiprocessing.shared_memory, numpy arrays through
+//! SharedArray, POSIX message queues through posix_ipc — run as `nobody` on fresh mounts in
+//! private mount and IPC namespaces. In each situation, shmguard's probe (as root, which also
+//! probes as nobody) and its profile must say what the programs did; where they fail, the test
+//! follows the remedy shmguard printed and the programs must then work.
+//!
+//! The programs run under the system python3 (so nobody can run them) in a venv under
+//! target/venv/clients that this module creates once (numpy, posix_ipc, SharedArray,
+//! prometheus_client). Needs real root: switching to nobody.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::sandbox::{BIN, Sandbox, require_real_root};
+
+const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+const REQUIREMENTS: [&str; 4] = [
+    "numpy==2.1.3",
+    "posix_ipc==1.1.1",
+    "SharedArray==3.2.4",
+    "prometheus_client==0.21.1",
+];
+
+/// The venv's python (the system python3), created on first use.
+pub fn venv_python() -> String {
+    static VENV: OnceLock<String> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let dir = format!("{}/target/venv/clients", env!("CARGO_MANIFEST_DIR"));
+        let want = REQUIREMENTS.join(" ");
+        let marker = format!("{dir}/.requirements");
+        let python = format!("{dir}/bin/python");
+        if std::fs::read_to_string(&marker).ok().as_deref() == Some(want.as_str()) {
+            return python;
+        }
+        assert!(
+            std::path::Path::new(SYSTEM_PYTHON).exists(),
+            "{SYSTEM_PYTHON} is missing: apt-get install python3 python3-venv python3-dev gcc"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let run = |c: &mut std::process::Command| {
+            let out = c.output().unwrap();
+            assert!(
+                out.status.success(),
+                "setting up {dir} failed (needs python3-venv, and python3-dev and gcc to build SharedArray and posix_ipc: apt-get install python3-venv python3-dev gcc): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(std::process::Command::new(SYSTEM_PYTHON).args(["-m", "venv", &dir]));
+        run(std::process::Command::new(format!("{dir}/bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(REQUIREMENTS));
+        std::fs::write(&marker, &want).unwrap();
+        python
+    })
+    .clone()
+}
+
+/// A sandbox with a private /dev, a fresh /dev/shm and (optionally) a fresh /dev/mqueue.
+struct Matrix {
+    sb: Sandbox,
+    script: String,
+    fstab: String,
+    sysctl: String,
+    /// a root without container markers: remedies as on a plain host
+    no_container: String,
+}
+
+const SHM: [&str; 5] = ["lock", "pool", "executor", "queue", "shared_memory"];
+const MQ: [&str; 1] = ["mq_posix_ipc"];
+
+impl Matrix {
+    fn new(shm_opts: &str, mqueue: bool) -> Matrix {
+        require_real_root();
+        venv_python();
+        let sb = Sandbox::new();
+        sb.private_dev();
+        sb.tmpfs_over("/dev/shm", shm_opts);
+        if mqueue {
+            sb.sh("mount -t mqueue -o nodev,nosuid,noexec mqueue /dev/mqueue");
+        }
+        let script = sb.file("clients.py", include_bytes!("clients.py"));
+        let fstab = sb.file("fstab", b"");
+        let sysctl = sb.file("sysctl.conf", b"");
+        let no_container = sb.path("plain-root");
+        sb.sh(&format!("mkdir -p {no_container}"));
+        Matrix {
+            sb,
+            script,
+            fstab,
+            sysctl,
+            no_container,
+        }
+    }
+
+    /// Runs the named programs as nobody; `wrap` prefixes the command (e.g. prlimit).
+    fn programs(&self, names: &[&str], wrap: &str, bytes: u64) -> BTreeMap<String, String> {
+        let out = self.sb.sh(&format!(
+            "cd / && {wrap} setpriv --reuid=65534 --regid=65534 --clear-groups env CLIENT_BYTES={bytes} {} {} {}",
+            venv_python(),
+            self.script,
+            names.join(" ")
+        ));
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    }
+
+    fn works(&self, names: &[&str], wrap: &str) -> bool {
+        let r = self.programs(names, wrap, 0);
+        r.values().all(|v| v == "ok")
+    }
+
+    fn shmguard(&self, wrap: &str, args: &[&str]) -> (i32, Value) {
+        let out = self
+            .sb
+            .command("sh")
+            .arg("-c")
+            .arg(format!("{wrap} \"$0\" \"$@\""))
+            .arg(BIN)
+            .args(args)
+            .env("SHMGUARD_CONTAINER_ROOT", &self.no_container)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .unwrap();
+        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: {e}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), v)
+    }
+
+    /// `shmguard probe` as root (which probes as nobody too).
+    fn probe(&self, wrap: &str, extra: &[&str]) -> Value {
+        let mut args = vec!["probe", "--format", "json"];
+        args.extend_from_slice(extra);
+        let (code, v) = self.shmguard(wrap, &args);
+        assert_eq!(code == 0, passed(&v), "exit code and checks disagree: {v}");
+        assert_eq!(v["users"], serde_json::json!(["root", "nobody"]), "{v}");
+        v
+    }
+
+    fn profile(&self, name: &str) -> Value {
+        let (code, v) = self.shmguard("", &["audit", "--profile", name, "--format", "json"]);
+        assert_eq!(code == 0, v["compliant"] == true, "{v}");
+        v
+    }
+
+    /// Runs `shmguard apply ARGS` as a remedy says, with scratch fstab and sysctl files.
+    fn follow(&self, line: &str) {
+        let mut args: Vec<&str> = vec!["apply", "--json"];
+        args.extend(line.split_whitespace());
+        args.extend(["--fstab-path", &self.fstab, "--sysctl-path", &self.sysctl]);
+        let (code, v) = self.shmguard("", &args);
+        assert_eq!(code, 0, "following `shmguard apply {line}` failed: {v}");
+    }
+}
+
+fn passed(v: &Value) -> bool {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["status"] != "fail")
+}
+
+fn failing_probe(v: &Value) -> Vec<String> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| {
+            format!(
+                "{}@{}",
+                c["name"].as_str().unwrap(),
+                c["user"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn failing_audit(v: &Value) -> Vec<String> {
+    v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["checks"].as_array().unwrap().clone())
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The `shmguard apply ...` lines in the remedies of the failing probe checks and in the
+/// details of the failing audit checks, each once, in order.
+fn remedies(probe: Option<&Value>, audit: Option<&Value>) -> Vec<String> {
+    let mut texts = Vec::new();
+    if let Some(p) = probe {
+        for c in p["checks"].as_array().unwrap() {
+            if c["status"] == "fail" {
+                texts.push(c["remedy"].as_str().unwrap_or("").to_string());
+            }
+        }
+    }
+    if let Some(a) = audit {
+        for t in a["targets"].as_array().unwrap() {
+            for c in t["checks"].as_array().unwrap() {
+                if c["status"] == "fail" {
+                    texts.push(c["detail"].as_str().unwrap_or("").to_string());
+                }
+            }
+        }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for t in texts {
+        let mut rest = t.as_str();
+        while let Some(at) = rest.find("(shmguard apply ") {
+            let tail = &rest[at + "(shmguard apply ".len()..];
+            let end = tail.find(')').unwrap();
+            let line = tail[..end].to_string();
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+            rest = &tail[end..];
+        }
+    }
+    lines
+}
+
+/// A /dev/shm situation where the programs fail: the probe and the multiprocessing profile
+/// must both fail, their remedies followed must make the programs, probe and profile pass.
+fn broken_shm(m: &Matrix, want_probe: &[&str], want_audit: &[&str]) {
+    let before = m.programs(&SHM, "", 0);
+    assert!(before.values().any(|v| v != "ok"), "{before:?}");
+    let probe = m.probe("", &[]);
+    for f in want_probe {
+        assert!(
+            failing_probe(&probe).contains(&f.to_string()),
+            "{f}: {probe}"
+        );
+    }
+    let audit = m.profile("multiprocessing");
+    assert_eq!(failing_audit(&audit), want_audit, "{audit}");
+    let fixes = remedies(Some(&probe), Some(&audit));
+    assert!(!fixes.is_empty(), "no remedy to follow: {probe}\n{audit}");
+    for f in &fixes {
+        m.follow(f);
+    }
+    let after = m.programs(&SHM, "", 0);
+    assert!(
+        after.values().all(|v| v == "ok"),
+        "after {fixes:?}: {after:?}"
+    );
+    let probe = m.probe("", &[]);
+    assert!(passed(&probe), "after {fixes:?}: {probe}");
+    assert_eq!(m.profile("multiprocessing")["compliant"], true);
+}
+
+/// A situation where the programs work: probe and profile pass.
+fn working_shm(m: &Matrix) -> Value {
+    let r = m.programs(&SHM, "", 0);
+    assert!(r.values().all(|v| v == "ok"), "{r:?}");
+    let probe = m.probe("", &[]);
+    assert!(passed(&probe), "{probe}");
+    let audit = m.profile("multiprocessing");
+    assert_eq!(audit["compliant"], true, "{audit}");
+    probe
+}
+
+fn check<'a>(v: &'a Value, name: &str, user: &str) -> &'a Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name && c["user"] == user)
+        .unwrap_or_else(|| panic!("no {name} as {user}: {v}"))
+}
+
+#[test]
+fn clients_another_user_mode_0755_fails_and_chmod_1777_fixes_it() {
+    let m = Matrix::new("mode=0755,size=16m", true);
+    let probe = m.probe("", &[]);
+    assert_eq!(
+        check(&probe, "semaphore", "root")["status"],
+        "pass",
+        "root bypasses the mode"
+    );
+    assert_eq!(
+        check(&probe, "exec_mapping", "nobody")["detail"],
+        "not tested: could not create an object to map (shm_open: EACCES)"
+    );
+    broken_shm(
+        &m,
+        &["semaphore@nobody", "shared_memory@nobody"],
+        &["dev-shm.mode.live"],
+    );
+    assert_eq!(m.sb.mode("/dev/shm"), "1777");
+}
+
+#[test]
+fn clients_another_user_modes_1777_and_1733_work() {
+    for mode in ["1777", "1733"] {
+        let m = Matrix::new(&format!("mode={mode},size=16m"), true);
+        working_shm(&m);
+    }
+}
+
+#[test]
+fn clients_another_user_mode_0777_works_but_is_a_security_problem() {
+    let m = Matrix::new("mode=0777,size=16m", true);
+    let r = m.programs(&SHM, "", 0);
+    assert!(r.values().all(|v| v == "ok"), "{r:?}");
+    assert!(passed(&m.probe("", &[])), "programs work: the probe passes");
+    let audit = m.profile("multiprocessing");
+    assert_eq!(failing_audit(&audit), ["dev-shm.mode.live"]);
+    assert!(audit.to_string().contains("security problem"), "{audit}");
+    for f in remedies(None, Some(&audit)) {
+        m.follow(&f);
+    }
+    working_shm(&m);
+    assert_eq!(m.sb.mode("/dev/shm"), "1777");
+}
+
+#[test]
+fn clients_another_user_read_only_fails_and_rw_fixes_it() {
+    let m = Matrix::new("mode=1777,size=16m,ro", true);
+    broken_shm(
+        &m,
+        &["shared_memory@nobody", "semaphore@root"],
+        &["dev-shm.rw.live"],
+    );
+    m.sb.sh("touch /dev/shm/written");
+}
+
+#[test]
+fn clients_another_user_full_fails_and_growing_fixes_it() {
+    let m = Matrix::new("mode=1777,size=16m", true);
+    m.sb.sh("dd if=/dev/zero of=/dev/shm/filler bs=1M count=32 2>/dev/null; true");
+    broken_shm(
+        &m,
+        &["shared_memory@nobody", "free_space@root"],
+        &["dev-shm.free_space.live"],
+    );
+}
+
+#[test]
+fn clients_another_user_out_of_inodes_fails_and_nr_inodes_fixes_it() {
+    // 20 inodes: the root directory and 16 files leave 3, where Pool(2) needs about 7.
+    let m = Matrix::new("mode=1777,size=16m,nr_inodes=20", true);
+    m.sb.sh("for i in $(seq 1 16); do touch /dev/shm/f$i; done");
+    let probe = m.probe("", &[]);
+    let inodes = check(&probe, "free_inodes", "root");
+    assert!(
+        inodes["remedy"].as_str().unwrap().contains("--nr-inodes"),
+        "{inodes}"
+    );
+    assert!(!inodes["remedy"].as_str().unwrap().contains("--min-size"));
+    broken_shm(&m, &["free_inodes@root"], &["dev-shm.free_inodes.live"]);
+}
+
+/// A SharedArray of N bytes needs N plus a page: at N it dies with SIGBUS, and so does
+/// `probe --bytes N`'s verdict; at N + a page both work.
+#[test]
+fn clients_another_user_sharedarray_needs_n_plus_a_page() {
+    const N: u64 = 8 << 20;
+    let m = Matrix::new("mode=1777,size=8m", true);
+    let r = m.programs(&["sharedarray"], "", N);
+    assert_eq!(r["sharedarray"], "killed by signal 7", "SIGBUS: {r:?}");
+    m.sb.sh("rm -f /dev/shm/client-*");
+    // small programs still fit: the profile (which knows nothing of N) passes, as they do
+    assert!(m.works(&SHM, ""));
+    assert_eq!(m.profile("multiprocessing")["compliant"], true);
+    let probe = m.probe("", &["--bytes", "8m"]);
+    assert_eq!(failing_probe(&probe), ["reserve@root", "reserve@nobody"]);
+    let fixes = remedies(Some(&probe), None);
+    assert_eq!(fixes, ["--path /dev/shm --min-size 9M"]);
+    m.follow(&fixes[0]);
+    assert_eq!(m.programs(&["sharedarray"], "", N)["sharedarray"], "ok");
+    assert!(passed(&m.probe("", &["--bytes", "8m"])));
+
+    let m = Matrix::new("mode=1777,size=8196k", true);
+    assert_eq!(m.programs(&["sharedarray"], "", N)["sharedarray"], "ok");
+    assert!(passed(&m.probe("", &["--bytes", "8m"])));
+}
+
+#[test]
+fn clients_another_user_noexec_works_and_the_probe_says_exec_is_denied() {
+    let m = Matrix::new("mode=1777,size=16m,noexec", true);
+    let probe = working_shm(&m);
+    let exec = check(&probe, "exec_mapping", "nobody");
+    assert_eq!(exec["errno"], "mmap PROT_EXEC: EPERM");
+    assert!(
+        exec["detail"].as_str().unwrap().contains("noexec"),
+        "{exec}"
+    );
+}
+
+/// An mqueue situation where nobody's programs fail: the probe (as nobody) and the mqueue
+/// profile fail; their remedies followed make them work.
+fn broken_mqueue(m: &Matrix, want_probe: &str, want_audit: &[&str]) {
+    assert!(!m.works(&MQ, ""), "{:?}", m.programs(&MQ, "", 0));
+    let probe = m.probe("", &[]);
+    assert!(
+        failing_probe(&probe).contains(&want_probe.to_string()),
+        "{probe}"
+    );
+    let audit = m.profile("mqueue");
+    assert_eq!(failing_audit(&audit), want_audit, "{audit}");
+    assert_eq!(
+        m.profile("multiprocessing")["compliant"],
+        true,
+        "multiprocessing never uses message queues"
+    );
+    let fixes = remedies(Some(&probe), Some(&audit));
+    assert!(!fixes.is_empty(), "{probe}");
+    for f in &fixes {
+        m.follow(f);
+    }
+    assert!(
+        m.works(&MQ, ""),
+        "after {fixes:?}: {:?}",
+        m.programs(&MQ, "", 0)
+    );
+    assert!(passed(&m.probe("", &[])));
+    assert_eq!(m.profile("mqueue")["compliant"], true);
+}
+
+#[test]
+fn clients_another_user_mqueue_0755_fails_and_1777_fixes_it() {
+    let m = Matrix::new("mode=1777,size=16m", true);
+    m.sb.sh("chmod 0755 /dev/mqueue");
+    broken_mqueue(&m, "message_queue@nobody", &["dev-mqueue.mode.live"]);
+}
+
+#[test]
+fn clients_another_user_mqueue_limits_below_what_programs_ask_fail_and_are_raised() {
+    for (limit, value, id) in [
+        ("msg_max", "4", "dev-mqueue.msg_max.live"),
+        ("msgsize_max", "128", "dev-mqueue.msgsize_max.live"),
+        ("queues_max", "0", "dev-mqueue.queues_max.live"),
+    ] {
+        let m = Matrix::new("mode=1777,size=16m", true);
+        m.sb.sh(&format!("echo {value} > /proc/sys/fs/mqueue/{limit}"));
+        let probe = m.probe("", &[]);
+        let errno = check(&probe, "message_queue", "nobody")["errno"].clone();
+        assert_eq!(
+            errno,
+            if limit == "queues_max" {
+                "mq_open: ENOSPC"
+            } else {
+                "mq_open: EINVAL"
+            },
+            "{probe}"
+        );
+        broken_mqueue(&m, "message_queue@nobody", &[id]);
+    }
+}
+
+/// RLIMIT_MSGQUEUE is the program's own limit: the probe (run under the same limit) sees it,
+/// a profile of the host cannot; the remedy is `ulimit -q`, not queues_max.
+#[test]
+fn clients_another_user_small_rlimit_msgqueue_is_named_by_the_probe() {
+    let m = Matrix::new("mode=1777,size=16m", true);
+    let low = "prlimit --msgqueue=4096:4096";
+    assert!(!m.works(&MQ, low), "{:?}", m.programs(&MQ, low, 0));
+    let probe = m.probe(low, &[]);
+    let mq = check(&probe, "message_queue", "nobody");
+    assert_eq!(mq["errno"], "mq_open: EMFILE", "{probe}");
+    let remedy = mq["remedy"].as_str().unwrap();
+    assert!(
+        remedy.contains("ulimit -q 819200")
+            && remedy.contains("LimitMSGQUEUE=")
+            && remedy.contains("msgqueue")
+            && !remedy.contains("queues_max"),
+        "{remedy}"
+    );
+    // following it: the limit raised where the program starts (to the kernel default: a
+    // container may not allow unlimited)
+    let raised = "prlimit --msgqueue=819200:819200";
+    assert!(m.works(&MQ, raised));
+    assert!(passed(&m.probe(raised, &[])));
+}
+
+/// No /dev/mqueue at all: mq_open still works (each IPC namespace has its own internal
+/// mount), the probe and the multiprocessing profile pass; only the mqueue profile, which
+/// wants it visible, fails, and its remedy mounts it.
+#[test]
+fn clients_another_user_without_dev_mqueue_programs_work() {
+    let m = Matrix::new("mode=1777,size=16m", false);
+    assert!(m.works(&MQ, ""));
+    working_shm(&m);
+    let audit = m.profile("mqueue");
+    assert_eq!(
+        failing_audit(&audit)[0],
+        "dev-mqueue.mounted.live",
+        "{audit}"
+    );
+    for f in remedies(None, Some(&audit)) {
+        m.follow(&f);
+    }
+    assert_eq!(m.profile("mqueue")["compliant"], true);
+    assert!(m.works(&MQ, ""));
+}
+
+/// `audit --format prometheus --output FILE`: prometheus_client's parser reads it, and the
+/// file is replaced by a rename (a hard link to the old one keeps the old bytes).
+#[test]
+fn clients_another_user_prometheus_output_parses_and_is_replaced_atomically() {
+    let m = Matrix::new("mode=1777,size=16m,nr_inodes=1000", true);
+    let prom = m.sb.path("textfile/shmguard.prom");
+    m.sb.sh(&format!(
+        "mkdir -p {0} && echo old > {1} && ln {1} {0}/old-link",
+        m.sb.path("textfile"),
+        prom
+    ));
+    let out =
+        m.sb.command(BIN)
+            .args([
+                "audit",
+                "--profile",
+                "multiprocessing",
+                "--profile",
+                "cis",
+                "--probe",
+            ])
+            .args(["--format", "prometheus", "--output", &prom])
+            .output()
+            .unwrap();
+    assert_eq!(out.status.code(), Some(2), "cis fails here");
+    assert!(out.stdout.is_empty(), "the report went to the file");
+    assert_eq!(m.sb.read(&m.sb.path("textfile/old-link")), b"old\n");
+    assert_eq!(
+        m.sb.sh(&format!("ls -A {}", m.sb.path("textfile"))),
+        "old-link\nshmguard.prom\n",
+        "no temporary file left"
+    );
+    let parse = format!(
+        "from prometheus_client.parser import text_string_to_metric_families as p\nimport sys\nfor f in p(open({prom:?}).read()):\n    for s in f.samples:\n        print(s.name, ','.join('%s=%s' % kv for kv in sorted(s.labels.items())), s.value)"
+    );
+    let parsed = m.sb.sh(&format!(
+        "{} -c '{}'",
+        venv_python(),
+        parse.replace('\'', "'\\''")
+    ));
+    for want in [
+        "shmguard_audit_check id=dev-shm.mode.live,path=/dev/shm,references=Python multiprocessing: SemLock (sem_open) and shared_memory create in /dev/shm as every user,scope=live,source=profile multiprocessing 1.0",
+        "shmguard_audit_check id=dev-shm.nodev.live,path=/dev/shm,references=CIS RHEL9 v2.0.0 1.1.2.2.2, STIG RHEL-09-231110,scope=live,source=profile cis 0.0",
+        "shmguard_probe_check check=semaphore,user=nobody 1.0",
+        "shmguard_size_bytes path=/dev/shm 16777216.0",
+        "shmguard_used_bytes path=/dev/shm 0.0",
+        "shmguard_free_inodes path=/dev/shm 999.0",
+        "shmguard_audit_compliant  0.0",
+    ] {
+        assert!(parsed.lines().any(|l| l == want), "{want}\n{parsed}");
+    }
+}
