@@ -20,7 +20,8 @@ pub struct CheckResult {
     pub id: String,
     /// readable name: `/dev/shm nodev (fstab)`
     pub name: String,
-    /// live (the running mount), fstab, or sysctl (sysctl_path)
+    /// live (the running mount), fstab, sysctl (sysctl_path), or boot (what the next boot
+    /// gives, predicted from the fstab line and the init system)
     pub scope: String,
     pub status: Status,
     /// what differs and what a run of `shmguard apply` would do about it

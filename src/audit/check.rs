@@ -162,3 +162,68 @@ pub fn judge(c: &Check, observed: &Observed, references: Vec<String>) -> CheckRe
         references,
     }
 }
+
+/// The boot checks of a target: what the next boot gives the mount point (predicted from the
+/// fstab line and the init system, see `plan::boot`) against each desired property. A target
+/// that does not ask for an fstab entry, and whose mount no fstab line or init system
+/// provides, gets none: what mounts it at boot cannot be known from here.
+pub fn boot_checks(
+    d: &Desired,
+    o: &Observed,
+    references: &dyn Fn(&str) -> Vec<String>,
+) -> Vec<CheckResult> {
+    if d.state == State::Absent {
+        return Vec::new();
+    }
+    let b = crate::plan::boot::of(o, d);
+    if b.mount.is_none() && !d.state.persistent() {
+        return Vec::new();
+    }
+    let how = b.path.describe(b.systemd);
+    let line = b
+        .line
+        .map(|i| format!("{} line {}", o.fstab.path.display(), i + 1))
+        .unwrap_or_else(|| format!("no entry in {}", o.fstab.path.display()));
+    let fix = format!("shmguard apply --path {} writes a line boot keeps", d.path);
+    let mut out = Vec::new();
+    let mut push = |key: &str, ok: bool, gives: String| {
+        out.push(CheckResult {
+            id: id(&d.path, key, "boot"),
+            name: format!("{} {key} (boot)", d.path),
+            scope: "boot".to_string(),
+            status: if ok { Status::Pass } else { Status::Fail },
+            detail: if ok {
+                String::new()
+            } else {
+                format!("the next boot gives {gives} ({how}; {line}): {fix}")
+            },
+            references: references(key),
+        });
+    };
+    let Some(m) = &b.mount else {
+        push("mounted", false, "no mount".to_string());
+        return out;
+    };
+    push("mounted", true, String::new());
+    if let Some(want) = d.mode.filter(|_| d.fstype == FsType::Tmpfs) {
+        push("mode", m.mode == want.0, format!("mode {:04o}", m.mode));
+    }
+    if let (Some(target), Some(pages)) = (&d.size, m.size_pages) {
+        let key = if matches!(target, SizeTarget::Exact(_)) {
+            "size"
+        } else {
+            "min_size"
+        };
+        let ok = crate::plan::wanted_pages(target, pages, &o.host).is_none();
+        let shown = crate::spec::HumanBytes(pages * o.host.page_size);
+        push(key, ok, format!("size {shown}"));
+    }
+    if let (Some(q), Some(n)) = (&d.nr_inodes, m.nr_inodes) {
+        push("nr_inodes", q.count(&o.host) == n, format!("nr_inodes {n}"));
+    }
+    for flag in &d.flags {
+        let words = m.flags.words().join(",");
+        push(flag.name(), m.flags.satisfies(*flag), words);
+    }
+    out
+}

@@ -26,6 +26,8 @@ pub struct AuditOptions {
     pub root: Option<PathBuf>,
     /// the container runtime shmguard runs in: its lever is named where /dev/shm is too small
     pub container: Option<Runtime>,
+    /// the init system that boots the host or image (None: each target's `init`)
+    pub init: Option<crate::spec::Init>,
 }
 
 fn under(root: &Path, p: &Path) -> PathBuf {
@@ -70,7 +72,21 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
         ));
         return result;
     }
+    if let Some(init) = opts.init {
+        desired.init = init;
+    }
     if let Some(root) = &opts.root {
+        // An image boots with its own init: systemd when it has systemd's binary.
+        if desired.init == crate::spec::Init::Auto {
+            let systemd = ["usr/lib/systemd/systemd", "lib/systemd/systemd"]
+                .iter()
+                .any(|p| root.join(p).exists());
+            desired.init = if systemd {
+                crate::spec::Init::Systemd
+            } else {
+                crate::spec::Init::Other
+            };
+        }
         desired.fstab_path = under(
             root,
             opts.fstab.as_deref().unwrap_or(Path::new("/etc/fstab")),
@@ -121,6 +137,10 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
         }
         result.checks.push(r);
     }
+    let refs = |key: &str| t.references.get(key).cloned().unwrap_or_default();
+    result
+        .checks
+        .extend(check::boot_checks(&desired, &observed, &refs));
     if opts.root.is_none() {
         for cond in &t.conditions {
             let key = cond.key();

@@ -32,6 +32,11 @@ pub struct AuditArgs {
     /// Audit the files of an image or chroot at DIR (DIR/etc/fstab, DIR/<sysctl_path>); no live checks
     #[arg(long)]
     pub root: Option<String>,
+    /// The init system that boots the host (or image): auto, systemd or other; decides what
+    /// the boot checks predict (auto: this host's PID 1, or for --root whether the image has
+    /// systemd)
+    #[arg(long, value_parser = ["auto", "systemd", "other"])]
+    pub init: Option<String>,
     /// Also run the functional probe and fold it into the report
     #[arg(long)]
     pub probe: bool,
@@ -197,6 +202,10 @@ pub fn audit(a: &AuditArgs) -> i32 {
         fstab: a.fstab.as_ref().map(Into::into),
         root: a.root.as_ref().map(Into::into),
         container: crate::observe::container::detect_here(),
+        init: a
+            .init
+            .as_deref()
+            .and_then(|w| crate::spec::Init::parse(w).ok()),
     };
     let report = crate::audit::audit(&targets, &opts, probe);
     let text = match default_format(&a.format, &a.output).as_str() {

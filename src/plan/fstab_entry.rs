@@ -85,25 +85,37 @@ fn off_word(g: &Group) -> &'static str {
     g.words[1]
 }
 
-/// Whether the words give `target` on a fresh mount and, for /dev/shm, on systemd's remount.
-fn gives(words: &[String], target: MountFlags, remount: bool) -> bool {
-    let bits = OptionBits::from_words(words.iter().map(String::as_str));
-    bits.fresh() == target && (!remount || bits.remount(PID1_DEV_SHM) == target)
+/// The ways of booting a line must be right for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Ways {
+    /// a fresh mount from the line
+    pub fresh: bool,
+    /// systemd's remount of PID 1's /dev/shm with the line
+    pub remount: bool,
+}
+
+impl Ways {
+    /// What the flags give each way that counts, compared by `same`.
+    fn hold(self, words: &[String], same: impl Fn(MountFlags) -> bool) -> bool {
+        let bits = OptionBits::from_words(words.iter().map(String::as_str));
+        (!self.fresh || same(bits.fresh())) && (!self.remount || same(bits.remount(PID1_DEV_SHM)))
+    }
+}
+
+/// Whether the words give `target` every way that counts.
+fn gives(words: &[String], target: MountFlags, ways: Ways) -> bool {
+    ways.hold(words, |f| f == target)
 }
 
 /// Edits the flag words of an options column so that both ways of booting give `target`:
 /// a group that does not hold loses its words and gets the one word that says its value.
-fn set_flags(words: &mut Vec<String>, target: MountFlags, remount: bool) {
+fn set_flags(words: &mut Vec<String>, target: MountFlags, ways: Ways) {
     // An atime word decides nodiratime on a remount too: a second pass settles it.
     for g in GROUPS.iter().chain(&GROUPS) {
-        if gives(words, target, remount) {
+        if gives(words, target, ways) {
             return;
         }
-        let holds = |w: &[String]| {
-            let b = OptionBits::from_words(w.iter().map(String::as_str));
-            let same = |f: MountFlags| (g.get)(&f) == (g.get)(&target);
-            same(b.fresh()) && (!remount || same(b.remount(PID1_DEV_SHM)))
-        };
+        let holds = |w: &[String]| ways.hold(w, |f| (g.get)(&f) == (g.get)(&target));
         if holds(words) {
             continue;
         }
@@ -142,17 +154,16 @@ pub(super) fn line_target(
 }
 
 /// The options column the desired state wants, starting from the one in the file: `flags`
-/// (when given: the target flags, and whether systemd remounts the path) on both ways of
-/// booting, and the desired size, inodes and mode. Values are compared by meaning (4G =
+/// (when given: the target flags, and the ways of booting they must hold for), and the desired size, inodes and mode. Values are compared by meaning (4G =
 /// 4096m; no size= is the default), so equal spellings are kept.
 pub(super) fn edit_options(
     current: &[String],
     d: &Desired,
     host: &Host,
-    flags: Option<(MountFlags, bool)>,
+    flags: Option<(MountFlags, Ways)>,
 ) -> Vec<String> {
     let mut words: Vec<String> = current.to_vec();
-    if let Some((target, remount)) = flags {
+    if let Some((target, ways)) = flags {
         // The flags asked for first, in the user's order, then whatever else boot needs.
         for flag in &d.flags {
             if MountFlags::from_fstab_words(words.iter().map(String::as_str)).satisfies(*flag) {
@@ -163,7 +174,7 @@ pub(super) fn edit_options(
                 words.push(flag.name().to_string());
             }
         }
-        set_flags(&mut words, target, remount);
+        set_flags(&mut words, target, ways);
     }
     if d.fstype == FsType::Tmpfs {
         if let Some(target) = &d.size {
@@ -348,7 +359,10 @@ fn edit_entry(
     shown: &str,
     summaries: &mut Vec<String>,
 ) {
-    let remount = d.path == "/dev/shm" && d.fstype == FsType::Tmpfs;
+    let both = Ways {
+        fresh: true,
+        remount: d.path == "/dev/shm" && d.fstype == FsType::Tmpfs,
+    };
     let this_way = BootPath::of(plan.expected.systemd, &d.path);
     let base = super::boot::predict(
         &Fstab::default(),
@@ -367,13 +381,16 @@ fn edit_entry(
     let target = line_target(d, live.as_ref(), line_now.as_ref(), base);
     // Flags taken from the live mount must hold on both ways of booting; without a live mount
     // to keep, the line only has to give them the way this host boots.
-    let remount = if live.is_some() && d.mirror_live {
-        remount
+    let ways = if live.is_some() && d.mirror_live {
+        both
     } else {
-        this_way == BootPath::SystemdRemount
+        Ways {
+            fresh: this_way == BootPath::Fresh,
+            remount: this_way == BootPath::SystemdRemount,
+        }
     };
     let Some(e) = entry else {
-        let options = edit_options(&[], d, host, Some((target, remount)));
+        let options = edit_options(&[], d, host, Some((target, ways)));
         let line = format_line(
             doc.separator(),
             d.fstype.word().as_bytes(),
@@ -400,7 +417,7 @@ fn edit_entry(
     }
     // A line that already gives the target flags the way this host boots is left alone;
     // one that is edited is made right for both ways.
-    let flags = (line_now != Some(target)).then_some((target, remount));
+    let flags = (line_now != Some(target)).then_some((target, ways));
     let options = edit_options(&e.options, d, host, flags);
     if options != e.options {
         let before = if e.options.is_empty() {

@@ -8,7 +8,7 @@ use crate::spec::{Desired, Flag, FsType, Host, HumanBytes, MountFlags, Quantity,
 /// Pages a size target wants, given the current pages (`None` when nothing has to change).
 /// `N%` is compared within one page, since the kernel's own rounding of N% and of its default
 /// can differ by one.
-pub(super) fn wanted_pages(target: &SizeTarget, current: u64, host: &Host) -> Option<u64> {
+pub fn wanted_pages(target: &SizeTarget, current: u64, host: &Host) -> Option<u64> {
     match target {
         SizeTarget::Exact(q) => {
             let want = q.pages(host);

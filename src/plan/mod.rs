@@ -14,6 +14,7 @@ use crate::observe::line_file::{LineFile, Shared};
 use crate::observe::{FileState, Observed};
 use crate::spec::{Desired, FsType, MountFlags};
 
+pub use live::wanted_pages;
 pub use plan_error::PlanError;
 
 /// One change to make.

@@ -92,7 +92,7 @@ fn cis_profile_passes_on_a_hardened_dev_shm_and_fails_on_a_drifted_one() {
     );
     let (code, v) = json_audit(&sb, &["--profile", "cis", "--fstab", &fstab]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["summary"]["checks"], 8);
+    assert_eq!(v["summary"]["checks"], 12, "live, fstab and boot: {v}");
     let nodev = &v["targets"][0]["checks"]
         .as_array()
         .unwrap()
@@ -116,7 +116,9 @@ fn cis_profile_passes_on_a_hardened_dev_shm_and_fails_on_a_drifted_one() {
             "dev-shm.nosuid.live",
             "dev-shm.noexec.live",
             "dev-shm.nosuid.fstab",
-            "dev-shm.noexec.fstab"
+            "dev-shm.noexec.fstab",
+            "dev-shm.nosuid.boot",
+            "dev-shm.noexec.boot"
         ]
     );
 }
@@ -269,7 +271,7 @@ fn junit_report_parses_with_one_testcase_per_check() {
     let parsed = py(script, &xml);
     assert_eq!(
         parsed,
-        "testsuites 8 7 8\n/dev/shm nodev (live) [CIS RHEL9 v2.0.0 1.1.2.2.2, STIG RHEL-09-231110]\n",
+        "testsuites 9 8 9\n/dev/shm nodev (live) [CIS RHEL9 v2.0.0 1.1.2.2.2, STIG RHEL-09-231110]\n",
         "{xml}"
     );
 }
@@ -294,7 +296,8 @@ fn policy_files_hold_one_target_or_a_list_and_bad_ones_exit_1() {
         [
             "dev-shm.size.live",
             "dev-shm.fstab.fstab",
-            "dev-shm.size.fstab"
+            "dev-shm.size.fstab",
+            "dev-shm.mounted.boot"
         ]
     );
     assert_eq!(
@@ -328,11 +331,15 @@ fn root_audits_an_image_s_files_without_live_checks() {
     sb.sh(&format!("mkdir -p {image}/etc && printf 'tmpfs /dev/shm tmpfs nodev,nosuid,noexec 0 0\\n' > {image}/etc/fstab"));
     let (code, v) = json_audit(&sb, &["--profile", "cis", "--root", &image]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["summary"]["checks"], 4, "fstab checks only: {v}");
+    assert_eq!(v["summary"]["checks"], 8, "fstab and boot checks only: {v}");
     sb.sh(&format!("printf '# nothing\\n' > {image}/etc/fstab"));
     let (code, v) = json_audit(&sb, &["--profile", "cis", "--root", &image]);
     assert_eq!(code, 2);
-    assert_eq!(failing(&v).len(), 4);
+    assert_eq!(
+        failing(&v).len(),
+        5,
+        "4 fstab checks, and boot does not mount it: {v}"
+    );
 }
 
 /// Issue 10 point 13: `apply -o rw` on a read-only tmpfs clears the superblock's ro too, so

@@ -241,3 +241,80 @@ fn boot_keeps_dev_mqueue_flags_with_a_mode_only_apply() {
     assert_eq!(predicted, booted, "fstab: {line}");
     assert!(line.contains("nosuid,nodev,noexec"), "{line}");
 }
+
+/// The audit's boot checks say what mount(8) then does: a guide's `defaults,size=4G` line
+/// fails dev-shm.nosuid.boot under systemd; after apply it passes, and the booted mount has
+/// nosuid live.
+#[test]
+fn audit_boot_checks_agree_with_the_real_boot() {
+    let sb = Sandbox::new();
+    sb.private_dev();
+    sb.tmpfs_over("/dev/shm", PID1_SHM);
+    let f = sb.file("fstab", b"tmpfs /dev/shm tmpfs defaults,size=4G 0 0\n");
+    let audit = |sb: &Sandbox| -> Value {
+        let out = sb.run(&[
+            "audit",
+            "--profile",
+            "cis",
+            "--fstab",
+            &f,
+            "--init",
+            "systemd",
+            "--format",
+            "json",
+        ]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let status_of = |report: &Value, id: &str| -> String {
+        report["targets"][0]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no check {id}: {report}"))
+    };
+    let before = audit(&sb);
+    assert_eq!(
+        status_of(&before, "dev-shm.nosuid.boot"),
+        "fail",
+        "{before}"
+    );
+    assert_eq!(
+        status_of(&before, "dev-shm.nosuid.live"),
+        "pass",
+        "{before}"
+    );
+    // What the prediction said, mount(8) does: the boot loses nosuid.
+    play(&sb, "/dev/shm", &f, "systemd");
+    assert!(
+        !sb.mountinfo("/dev/shm").contains("nosuid"),
+        "{}",
+        sb.mountinfo("/dev/shm")
+    );
+    let after_boot = audit(&sb);
+    assert_eq!(status_of(&after_boot, "dev-shm.nosuid.live"), "fail");
+    // Enforce, boot again: nothing lost.
+    let r = sb.apply(&[
+        "--path",
+        "/dev/shm",
+        "--fstab-path",
+        &f,
+        "--init",
+        "systemd",
+        "-o",
+        "nodev,nosuid,noexec",
+    ]);
+    assert_eq!(r["failed"], false, "{r}");
+    let fixed = audit(&sb);
+    for id in [
+        "dev-shm.nosuid.boot",
+        "dev-shm.nodev.boot",
+        "dev-shm.noexec.boot",
+    ] {
+        assert_eq!(status_of(&fixed, id), "pass", "{id}: {fixed}");
+    }
+    play(&sb, "/dev/shm", &f, "systemd");
+    let booted = audit(&sb);
+    assert_eq!(booted["compliant"], true, "{booted}");
+}

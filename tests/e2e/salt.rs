@@ -242,7 +242,8 @@ fn salt_execution_module_status_and_audit_are_read_only() {
             format!("{id}.fstab.fstab"),
             format!("{id}.mode.fstab"),
             format!("{id}.nodev.fstab"),
-            format!("{id}.noexec.fstab")
+            format!("{id}.noexec.fstab"),
+            format!("{id}.mounted.boot")
         ]
     );
     let probe = salt_call(&sb, &conf, &["shmguard.probe"]);
