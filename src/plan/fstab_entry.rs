@@ -264,10 +264,10 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
             (Some(&i), _) => Some(i),
             (None, Some((i, why))) => {
                 let Some(at) = doc.misplaced_comment(*i) else {
-                    return Err(PlanError::FstabLineSkipped {
+                    return Err(PlanError::FstabLineUnclear {
                         path: shown,
                         line: i + 1,
-                        why: why.clone(),
+                        why: format!("boot skips it ({why})"),
                     });
                 };
                 repair(&mut doc, *i, at, d, &shown, why, &mut summaries)?;
@@ -279,6 +279,19 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
             if let Some(at) = doc.misplaced_comment(i) {
                 let why = "a word starting with # stands in a field libmount reads";
                 repair(&mut doc, i, at, d, &shown, why, &mut summaries)?;
+            }
+            let options = doc
+                .entry(i)
+                .map(|e| e.options.join(","))
+                .unwrap_or_default();
+            if options.matches('"').count() % 2 == 1 {
+                return Err(PlanError::FstabLineUnclear {
+                    path: shown,
+                    line: i + 1,
+                    why:
+                        "its options have an unclosed double quote, after which libmount drops them"
+                            .into(),
+                });
             }
         }
         for (i, why) in rejected.iter().filter(|(i, _)| Some(*i) != managed) {
@@ -336,10 +349,10 @@ fn repair(
     summaries: &mut Vec<String>,
 ) -> Result<(), PlanError> {
     if !doc.move_comment(i, at, d.fstype.word().as_bytes(), b"defaults") {
-        return Err(PlanError::FstabLineSkipped {
+        return Err(PlanError::FstabLineUnclear {
             path: shown.to_string(),
             line: i + 1,
-            why: why.to_string(),
+            why: format!("boot skips it ({why})"),
         });
     }
     summaries.push(format!(

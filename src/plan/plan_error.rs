@@ -48,7 +48,8 @@ pub enum PlanError {
         path: String,
         what: &'static str,
     },
-    FstabLineSkipped {
+    /// A line for the mount point whose meaning is unclear: `why` says what boot makes of it.
+    FstabLineUnclear {
         path: String,
         line: usize,
         why: String,
@@ -107,9 +108,9 @@ impl fmt::Display for PlanError {
                 f,
                 "{param}: {path} does not exist{what}; shmguard creates no {param} where none is: check the path (a typo?), or create it first. Nothing was changed"
             ),
-            PlanError::FstabLineSkipped { path, line, why } => write!(
+            PlanError::FstabLineUnclear { path, line, why } => write!(
                 f,
-                "fstab_path: {path} line {line} names this mount point but boot skips it ({why}), and shmguard cannot tell what it was meant to say; fix or remove that line (fields 5 and 6 must be numbers; a comment goes after field 6 or on its own line), then run again"
+                "fstab_path: {path} line {line} names this mount point, but {why}, and shmguard cannot tell what it was meant to say; fix or remove that line (fields 5 and 6 must be numbers; a comment goes after field 6 or on its own line; quotes in options must be closed), then run again. Nothing was changed"
             ),
         }
     }

@@ -447,3 +447,16 @@ fn a_mode_systemd_resets_at_boot_warns() {
         1
     );
 }
+
+/// Found by fuzzing (fuzz/corpus/fstab/regression-unclosed-quote): libmount drops the options
+/// after an unclosed `"`, so an edit could never be read back; such a line is refused.
+#[test]
+fn an_unclosed_quote_in_the_options_is_refused() {
+    let o = observed(None, b"tmpfs /dev/shm tmpfs defaults\"0 0 0 # c\n");
+    let d = desired(json!({"options": ["nodev"], "state": "present"}));
+    let e = plan(&d, &o).unwrap_err().to_string();
+    assert!(
+        e.contains("line 1") && e.contains("unclosed double quote"),
+        "{e}"
+    );
+}
