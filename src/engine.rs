@@ -158,14 +158,19 @@ pub fn run(params: &Params, mode: RunMode) -> Report {
             }
             Err(e) => {
                 report.failed = true;
-                report.changed = !e.applied.done.is_empty();
+                // All or nothing: what was done before the failure was undone; only what
+                // could not be undone is still a change.
+                report.changed = !e.left.is_empty();
                 report.msg = format!("{path}: {e}");
                 if e.cause.contains("EPERM") {
                     if let Some(a) = crate::observe::container::denied_advice(&desired, &before) {
                         report.msg += &format!("; {a}");
                     }
                 }
-                report.actions = e.applied.done;
+                report.actions = e.applied.done.clone();
+                report
+                    .actions
+                    .extend(e.undone.iter().map(|u| format!("undone: {u}")));
             }
         }
         match observe(&desired) {

@@ -10,7 +10,8 @@ mod mount_root;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::plan::{Action, Plan};
+use crate::observe::line_file::LineFile;
+use crate::plan::{Action, Plan, Step};
 
 pub use atomic_file::{WriteError, remove_stale_temp_files, write_atomically};
 pub use file_lock::{FileLock, LockError, WAIT as LOCK_WAIT, lock, lock_dir};
@@ -24,79 +25,132 @@ pub struct Applied {
     pub backups: Vec<PathBuf>,
 }
 
-/// A step that failed; the steps before it were done.
+/// A step that failed; the steps before it were done, then undone where they could be.
 #[derive(Debug)]
 pub struct ApplyError {
     pub step: String,
     pub cause: String,
     pub applied: Applied,
+    /// steps done and then undone (all or nothing), in the order they were undone
+    pub undone: Vec<String>,
+    /// steps done whose undo failed: still changed, with why
+    pub left: Vec<String>,
 }
 
 impl fmt::Display for ApplyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "failed to {}: {}", self.step, self.cause)?;
         if self.applied.done.is_empty() {
-            write!(f, "; nothing was changed")
+            return write!(f, "; nothing was changed");
+        }
+        if !self.undone.is_empty() {
+            write!(f, "; undone: {}", self.undone.join("; "))?;
+        }
+        if self.left.is_empty() {
+            write!(f, "; nothing is left changed")
         } else {
-            write!(f, "; already done: {}", self.applied.done.join("; "))
+            write!(f, "; STILL CHANGED: {}", self.left.join("; "))
         }
     }
 }
 
 impl std::error::Error for ApplyError {}
 
+/// Carries out one action; a replaced file's backups go to `applied`.
+fn run(action: &Action, summary: &str, applied: &mut Applied) -> Result<(), String> {
+    match action {
+        Action::CreateDir { path } => std::fs::create_dir_all(path).map_err(|e| e.to_string()),
+        Action::RemoveDir { path } => std::fs::remove_dir(path).map_err(|e| e.to_string()),
+        Action::Mount {
+            path,
+            source,
+            fstype,
+            flags,
+            data,
+        } => mount::mount(path, source, fstype.word(), *flags, data),
+        Action::Unmount { path } => mount::unmount(path),
+        Action::Remount {
+            path,
+            dev,
+            flags,
+            keep_super,
+            data,
+            superblock_rw,
+        } => mount::remount(path, *dev, *flags, keep_super, data, *superblock_rw),
+        Action::Chmod { path, dev, mode } => chmod::chmod_mount_root(path, *dev, *mode),
+        Action::SetMqueueLimit { name, value } => {
+            std::fs::write(format!("/proc/sys/fs/mqueue/{name}"), format!("{value}\n"))
+                .map_err(|e| e.to_string())
+        }
+        Action::WriteFile {
+            param,
+            path,
+            before,
+            after,
+            backup,
+        } => match write_atomically(path, before.as_deref().map(Vec::as_slice), after, *backup) {
+            Ok(b) => {
+                applied.backups.extend(b);
+                Ok(())
+            }
+            Err(e) => {
+                if e.replaced {
+                    applied.done.push(summary.to_string());
+                }
+                Err(format!("{param}: {e}"))
+            }
+        },
+    }
+}
+
+/// The action that undoes a step just done: the planner's, or for a replaced file, writing
+/// back what it held (only if it still holds what was written).
+fn undo_of(step: &Step) -> Option<Action> {
+    match &step.action {
+        Action::WriteFile {
+            param,
+            path,
+            before: Some(before),
+            after,
+            ..
+        } => Some(Action::WriteFile {
+            param,
+            path: path.clone(),
+            before: Some(std::sync::Arc::new(after.render())),
+            after: LineFile::from_shared(before.clone()),
+            backup: false,
+        }),
+        _ => step.undo.clone(),
+    }
+}
+
+/// Carries the steps out in order. All or nothing: when a step fails, the steps already done
+/// are undone in reverse order, and the error says what was undone and what could not be.
 pub fn apply(plan: &Plan) -> Result<Applied, ApplyError> {
     let mut applied = Applied::default();
+    let mut undo: Vec<(String, Option<Action>)> = Vec::new();
     for step in &plan.steps {
-        let result = match &step.action {
-            Action::CreateDir { path } => std::fs::create_dir_all(path).map_err(|e| e.to_string()),
-            Action::Mount {
-                path,
-                source,
-                fstype,
-                flags,
-                data,
-            } => mount::mount(path, source, fstype.word(), *flags, data),
-            Action::Remount {
-                path,
-                dev,
-                flags,
-                keep_super,
-                data,
-                superblock_rw,
-            } => mount::remount(path, *dev, *flags, keep_super, data, *superblock_rw),
-            Action::Chmod { path, dev, mode } => chmod::chmod_mount_root(path, *dev, *mode),
-            Action::SetMqueueLimit { name, value } => {
-                std::fs::write(format!("/proc/sys/fs/mqueue/{name}"), format!("{value}\n"))
-                    .map_err(|e| e.to_string())
+        match run(&step.action, &step.summary, &mut applied) {
+            Ok(()) => {
+                applied.done.push(step.summary.clone());
+                undo.push((step.summary.clone(), undo_of(step)));
             }
-            Action::WriteFile {
-                param,
-                path,
-                before,
-                after,
-                backup,
-            } => match write_atomically(path, before.as_deref().map(Vec::as_slice), after, *backup)
-            {
-                Ok(b) => {
-                    applied.backups.extend(b);
-                    Ok(())
-                }
-                Err(e) => {
-                    if e.replaced {
-                        applied.done.push(step.summary.clone());
-                    }
-                    Err(format!("{param}: {e}"))
-                }
-            },
-        };
-        match result {
-            Ok(()) => applied.done.push(step.summary.clone()),
             Err(cause) => {
+                let (mut undone, mut left) = (Vec::new(), Vec::new());
+                for (summary, action) in undo.into_iter().rev() {
+                    let mut scratch = Applied::default();
+                    match action.map(|a| run(&a, &summary, &mut scratch)) {
+                        Some(Ok(())) => undone.push(summary),
+                        Some(Err(e)) => left.push(format!("{summary} (undoing it failed: {e})")),
+                        None => left.push(format!("{summary} (it cannot be undone)")),
+                    }
+                }
                 return Err(ApplyError {
                     step: step.summary.clone(),
                     cause,
                     applied,
+                    undone,
+                    left,
                 });
             }
         }

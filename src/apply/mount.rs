@@ -82,3 +82,8 @@ pub fn remount(
     )
     .map_err(errno_text)
 }
+
+/// Unmounts what a Mount step mounted (its undo).
+pub fn unmount(path: &str) -> Result<(), String> {
+    nix::mount::umount2(path, nix::mount::MntFlags::empty()).map_err(errno_text)
+}

@@ -75,6 +75,9 @@ fn plan_mount(d: &Desired, plan: &mut Plan) {
                 path: d.path.clone(),
             },
             summary: format!("create directory {}", d.path),
+            undo: Some(Action::RemoveDir {
+                path: d.path.clone(),
+            }),
         });
         plan.expected.path_kind = PathKind::Directory;
     }
@@ -137,6 +140,9 @@ fn plan_mount(d: &Desired, plan: &mut Plan) {
             d.path,
             shown.join(",")
         ),
+        undo: Some(Action::Unmount {
+            path: d.path.clone(),
+        }),
     });
     plan.expected.live = Some(LiveMount {
         mount_id: 0,
@@ -168,6 +174,8 @@ fn plan_remount(d: &Desired, live: &LiveMount, plan: &mut Plan) -> Result<(), Pl
     }
     let mut next = live.clone();
     let mut data = Vec::new();
+    // What the undo passes back: the old value of each filesystem option changed.
+    let mut old_data = Vec::new();
     let mut changes = Vec::new();
     if let (Some(target), Some(current)) = (&d.size, live.size_pages) {
         if let Some(want) = wanted_pages(target, current, &host) {
@@ -192,6 +200,7 @@ fn plan_remount(d: &Desired, live: &LiveMount, plan: &mut Plan) -> Result<(), Pl
                 });
             }
             data.push(format!("size={}", q.text));
+            old_data.push(format!("size={}k", current * host.page_size / 1024));
             changes.push(format!(
                 "size {} -> {}",
                 human_pages(current, &host),
@@ -218,6 +227,7 @@ fn plan_remount(d: &Desired, live: &LiveMount, plan: &mut Plan) -> Result<(), Pl
                 });
             }
             data.push(format!("nr_inodes={}", inodes_text(q, &host)));
+            old_data.push(format!("nr_inodes={current}"));
             changes.push(format!("nr_inodes {current} -> {want}"));
             next.nr_inodes = Some(want);
         }
@@ -246,12 +256,21 @@ fn plan_remount(d: &Desired, live: &LiveMount, plan: &mut Plan) -> Result<(), Pl
         }
     }
     if !changes.is_empty() {
-        let keep_super = live
+        let keep_super: Vec<String> = live
             .super_options
             .iter()
             .filter(|o| matches!(o.as_str(), "sync" | "dirsync" | "lazytime"))
             .cloned()
             .collect();
+        // A superblock made read-write is not made read-only again: only the flags and sizes.
+        let undo = Action::Remount {
+            path: d.path.clone(),
+            dev: live.dev,
+            flags: live.flags,
+            keep_super: keep_super.clone(),
+            data: old_data.join(","),
+            superblock_rw: false,
+        };
         plan.steps.push(Step {
             action: Action::Remount {
                 path: d.path.clone(),
@@ -262,6 +281,7 @@ fn plan_remount(d: &Desired, live: &LiveMount, plan: &mut Plan) -> Result<(), Pl
                 superblock_rw,
             },
             summary: format!("remount {}: {}", d.path, changes.join(", ")),
+            undo: Some(undo),
         });
     }
     plan.expected.live = Some(next);
@@ -279,6 +299,11 @@ fn push_chmod(d: &Desired, dev: Option<(u32, u32)>, from: u32, to: u32, plan: &m
             mode: to,
         },
         summary: format!("chmod {} {:04o} -> {:04o}", d.path, from, to),
+        undo: Some(Action::Chmod {
+            path: d.path.clone(),
+            dev,
+            mode: from,
+        }),
     });
     if let Some(live) = plan.expected.live.as_mut() {
         live.mode = to;
@@ -298,6 +323,10 @@ fn plan_mqueue_limits(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
                     value: want,
                 },
                 summary: format!("set fs.mqueue.{name} {current} -> {want}"),
+                undo: Some(Action::SetMqueueLimit {
+                    name: name.to_string(),
+                    value: current,
+                }),
             });
             plan.expected.mqueue_limits.insert(name.to_string(), want);
         }

@@ -53,6 +53,10 @@ pub enum Action {
     },
     /// write /proc/sys/fs/mqueue/NAME
     SetMqueueLimit { name: String, value: u64 },
+    /// umount(2) what a Mount step mounted (its undo)
+    Unmount { path: String },
+    /// rmdir what a CreateDir step created (its undo)
+    RemoveDir { path: String },
     /// replace a file atomically, provided it still holds `before`
     WriteFile {
         param: &'static str,
@@ -69,6 +73,9 @@ pub struct Step {
     pub action: Action,
     /// one line for people: what changes, from what to what
     pub summary: String,
+    /// the action that puts the live system back as it was, when a later step fails (a file
+    /// write is undone by apply, which holds both contents)
+    pub undo: Option<Action>,
 }
 
 /// What to do, and what the system will look like afterwards. Empty when nothing is to do.
@@ -107,6 +114,7 @@ fn replace_file<T>(
             backup,
         },
         summary,
+        undo: None,
     };
     file.doc = doc;
     file.replaced = true;

@@ -266,3 +266,109 @@ fn a_full_disk_fails_cleanly_without_a_temporary_file() {
     assert_eq!(sb.read(&fstab), OLD);
     assert_eq!(sb.sh(&format!("ls -A {etc}")), "fill\nfstab\nfstab.lock\n");
 }
+
+/// All or nothing: when the fstab write fails after the live remount and chmod, both are
+/// undone; the result is failed, changed false, and says what was undone.
+#[test]
+fn a_failing_fstab_write_undoes_the_live_steps() {
+    strace::require();
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=8m,nosuid,mode=755");
+    let fstab = sb.file("fstab", OLD);
+    let before = sb.snapshot(&[&shm], &[&fstab]);
+    let args = [
+        "apply",
+        "--json",
+        "--path",
+        &shm,
+        "--size",
+        "16m",
+        "-o",
+        "nodev,noexec",
+        "--mode",
+        "1777",
+        "--fstab-path",
+        &fstab,
+    ];
+    for (errno, text) in ERRNOS {
+        let inject = format!("inject=rename:error={errno}");
+        let out = strace::run(&sb, &["-o", "/dev/null", "-e", &inject], &args);
+        let r = strace::json(&out);
+        assert_eq!(r["failed"], true, "{r}");
+        assert_eq!(r["changed"], false, "everything was undone: {r}");
+        let msg = r["msg"].as_str().unwrap();
+        assert!(names(msg, errno, text), "{msg}");
+        assert!(
+            msg.contains("undone: chmod")
+                && msg.contains("remount")
+                && msg.contains("nothing is left changed"),
+            "{msg}"
+        );
+        assert_eq!(sb.snapshot(&[&shm], &[&fstab]), before, "{errno}: {msg}");
+    }
+}
+
+/// When an undo fails too, the result names exactly what is still changed.
+#[test]
+fn a_failing_undo_says_what_is_left_changed() {
+    strace::require();
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=8m,nosuid,mode=755");
+    let fstab = sb.file("fstab", OLD);
+    let before_mount = sb.mountinfo(&shm);
+    let args = [
+        "apply",
+        "--json",
+        "--path",
+        &shm,
+        "--size",
+        "16m",
+        "--mode",
+        "1777",
+        "--fstab-path",
+        &fstab,
+    ];
+    // The last fchmod of a run whose fstab rename fails is the undo of the chmod.
+    let fail_rename = "inject=rename:error=EIO";
+    let traced = {
+        let log = sb.path("undo.log");
+        strace::run(
+            &sb,
+            &[
+                "-y",
+                "-o",
+                &log,
+                "-e",
+                "trace=fchmod,rename",
+                "-e",
+                fail_rename,
+            ],
+            &args,
+        );
+        let n = String::from_utf8_lossy(&sb.read(&log))
+            .matches("fchmod(")
+            .count();
+        assert_eq!(sb.mountinfo(&shm), before_mount, "the run was undone");
+        n
+    };
+    assert!(traced >= 2, "the chmod and its undo: {traced}");
+    let fail_undo = format!("inject=fchmod:error=EIO:when={traced}");
+    let out = strace::run(
+        &sb,
+        &["-o", "/dev/null", "-e", fail_rename, "-e", &fail_undo],
+        &args,
+    );
+    let r = strace::json(&out);
+    assert_eq!(r["failed"], true, "{r}");
+    assert_eq!(r["changed"], true, "the mode is still changed: {r}");
+    let msg = r["msg"].as_str().unwrap();
+    assert!(
+        msg.contains("undone: remount")
+            && msg.contains("STILL CHANGED: chmod")
+            && msg.contains("undoing it failed"),
+        "{msg}"
+    );
+    assert_eq!(sb.mode(&shm), "1777", "what the message says is left");
+    assert_eq!(sb.mountinfo(&shm), before_mount, "the remount was undone");
+    assert_eq!(sb.read(&fstab), OLD);
+}
