@@ -126,7 +126,7 @@ fn undo_of(step: &Step) -> Option<Action> {
 
 /// Carries the steps out in order. All or nothing: when a step fails, the steps already done
 /// are undone in reverse order, and the error says what was undone and what could not be.
-pub fn apply(plan: &Plan) -> Result<Applied, ApplyError> {
+pub fn apply(plan: &Plan) -> Result<Applied, Box<ApplyError>> {
     let mut applied = Applied::default();
     let mut undo: Vec<(String, Option<Action>)> = Vec::new();
     for step in &plan.steps {
@@ -145,13 +145,13 @@ pub fn apply(plan: &Plan) -> Result<Applied, ApplyError> {
                         None => left.push(format!("{summary} (it cannot be undone)")),
                     }
                 }
-                return Err(ApplyError {
+                return Err(Box::new(ApplyError {
                     step: step.summary.clone(),
                     cause,
                     applied,
                     undone,
                     left,
-                });
+                }));
             }
         }
     }
