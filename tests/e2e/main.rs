@@ -22,6 +22,7 @@ mod fstab_libmount;
 mod hostile;
 mod mqueue;
 mod probe;
+mod reach;
 mod salt;
 mod states;
 mod tmpfs;
