@@ -225,5 +225,7 @@ pub fn boot_checks(
         let words = m.flags.words().join(",");
         push(flag.name(), m.flags.satisfies(*flag), words);
     }
+    // Say which way boot was assumed to go, also when it passes.
+    out[0].detail = format!("{how}; {line}");
     out
 }
