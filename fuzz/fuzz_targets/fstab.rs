@@ -87,8 +87,11 @@ fuzz_target!(|data: &[u8]| {
     } else if new.len() == before.len() {
         // Edited in place: the first entry, or a line naming the path that boot skips and
         // that was repaired. Every other line stays byte-equal.
-        let naming = doc.lines_naming(path.as_bytes());
-        let first = managed.first().or(naming.first()).copied();
+        let skipped = doc.rejected_at(path.as_bytes());
+        let first = managed
+            .first()
+            .copied()
+            .or(skipped.first().map(|(i, _)| *i));
         for (i, (a, b)) in before.lines().zip(new.lines()).enumerate() {
             if Some(i) != first {
                 assert_eq!(a, b, "line {i} changed but only line {first:?} is managed");
