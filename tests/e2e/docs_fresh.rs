@@ -1,5 +1,5 @@
 //! Generated documents match the parameter table: JSON Schemas, the Ansible sidecar doc, the
-//! README table. `SHMGUARD_BLESS=1 cargo test docs_fresh` rewrites them.
+//! README table, the Salt wrappers' generated functions and version. `SHMGUARD_BLESS=1 cargo test docs_fresh` rewrites them.
 
 use std::path::PathBuf;
 
@@ -86,4 +86,30 @@ fn docs_fresh_names_match_the_schema() {
             .collect();
         assert_eq!(&declared, aliases, "aliases of {name}");
     }
+}
+
+/// Replaces the generated block (between the markers) of a committed file.
+fn check_block(rel: &str, block: &str) {
+    use shmguard::docs::{SALT_BEGIN, SALT_END};
+    let text = std::fs::read_to_string(root().join(rel)).unwrap();
+    let a = text
+        .find(SALT_BEGIN)
+        .unwrap_or_else(|| panic!("{rel} has no generated-code start marker"));
+    let b = text
+        .find(SALT_END)
+        .unwrap_or_else(|| panic!("{rel} has no generated-code end marker"))
+        + SALT_END.len();
+    check(rel, &format!("{}{block}{}", &text[..a], &text[b..]));
+}
+
+#[test]
+fn docs_fresh_salt_wrappers() {
+    check_block(
+        "salt/_states/shmguard.py",
+        &shmguard::docs::salt_state_block(),
+    );
+    check_block(
+        "salt/_modules/shmguard.py",
+        &shmguard::docs::salt_module_block(),
+    );
 }
