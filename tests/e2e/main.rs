@@ -18,5 +18,6 @@ mod hostile;
 mod mqueue;
 mod probe;
 mod salt;
+mod salt_fleet;
 mod states;
 mod tmpfs;

@@ -23,7 +23,7 @@ pub fn salt_venv_bin(name: &str) -> String {
     p.display().to_string()
 }
 
-fn salt_call_bin() -> String {
+pub fn salt_call_bin() -> String {
     salt_venv_bin("salt-call")
 }
 
@@ -34,7 +34,8 @@ pub fn modules_and_formula(sb: &Sandbox) -> String {
     let repo = env!("CARGO_MANIFEST_DIR");
     let (mods, srv) = (sb.path("salt-mods"), sb.path("srv"));
     sb.sh(&format!(
-        "mkdir -p {mods} {srv} && cp -r {repo}/salt/_states {repo}/salt/_modules {mods}/ && cp -r {repo}/salt/shmguard {srv}/ && rm -rf {srv}/shmguard/files"
+        "mkdir -p {mods} {srv} && cp -r {repo}/salt/_states {repo}/salt/_modules {mods}/ && \\
+         if [ ! -d {srv}/shmguard ]; then cp -r {repo}/salt/shmguard {srv}/ && rm -rf {srv}/shmguard/files; fi"
     ));
     format!(
         "file_roots:\n  base:\n    - {srv}\nstates_dirs:\n  - {mods}/_states\nmodule_dirs:\n  - {mods}/_modules\n"
@@ -42,12 +43,12 @@ pub fn modules_and_formula(sb: &Sandbox) -> String {
 }
 
 /// A masterless minion whose file_roots are the sandbox's srv/, with shmguard's modules;
-/// `extra` is appended to its config (pillar, grains).
-pub fn minion_with(sb: &Sandbox, binary: &str, extra: &str) -> String {
+/// `extra` is appended to its config (pillar, grains, or the `shmguard:binary` setting).
+pub fn minion_with(sb: &Sandbox, extra: &str) -> String {
     let conf = sb.path("salt-conf");
     sb.sh(&format!("mkdir -p {conf}"));
     let text = format!(
-        "id: test-minion\nfile_client: local\nroot_dir: {root}\n{roots}shmguard:\n  binary: {binary}\nlog_level: quiet\n{extra}",
+        "id: test-minion\nfile_client: local\nroot_dir: {root}\n{roots}log_level: quiet\n{extra}",
         root = sb.path("salt-root"),
         roots = modules_and_formula(sb),
     );
@@ -56,7 +57,7 @@ pub fn minion_with(sb: &Sandbox, binary: &str, extra: &str) -> String {
 }
 
 pub fn minion(sb: &Sandbox, binary: &str) -> String {
-    minion_with(sb, binary, "")
+    minion_with(sb, &format!("shmguard:\n  binary: {binary}\n"))
 }
 
 /// `salt-call --local ARGS --out=json` inside the sandbox: (the `local` object, exit code as
