@@ -38,7 +38,6 @@ formula salt://shmguard places it).
   remount. To act when shmguard changes something, put ``onchanges`` on the other state.
 """
 
-import inspect
 import json
 
 import salt.utils.path
@@ -72,7 +71,9 @@ def _explain(exe, exc):
 
 
 def _would(state, name, params, looked_for):
-    args = ", ".join("{}={}".format(k, v) for k, v in sorted(params.items()))
+    args = ", ".join(
+        "{}={}".format(k, ",".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in sorted(params.items())
+    )
     return (
         "shmguard binary not found ({}): once it is in place, shmguard would enforce state={} on {}{}. "
         "The changes cannot be predicted before then. The formula's binary state (salt://shmguard) places it."
@@ -148,9 +149,9 @@ def mod_watch(name, sfun=None, **kwargs):
             "changes": {},
             "comment": "shmguard.{} cannot be watched: watch works on shmguard.managed, present, ephemeral and absent".format(sfun),
         }
-    accepted = inspect.signature(fun).parameters
-    args = {k: v for k, v in kwargs.items() if k in accepted and k != "name"}
-    ret = fun(name, **args)
+    # Salt leaves out its runtime and requisite keywords; its own __reqs__ starts with __. All
+    # else is the state's arguments, a misspelt one included: it fails again, as it did.
+    ret = fun(name, **{k: v for k, v in kwargs.items() if not k.startswith("__")})
     ret["comment"] = "Re-checked because a watched state changed. " + ret["comment"]
     return ret
 

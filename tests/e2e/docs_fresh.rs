@@ -45,22 +45,32 @@ fn docs_fresh_ansible_sidecar() {
 
 #[test]
 fn docs_fresh_readme_table() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    check_table("README.md");
+}
+
+#[test]
+fn docs_fresh_salt_readme_table() {
+    check_table("salt/README.md");
+}
+
+/// The parameter table between the params markers of a Markdown file.
+fn check_table(rel: &str) {
+    let readme = std::fs::read_to_string(root().join(rel)).unwrap();
     let (start, end) = ("<!-- params:start -->\n", "<!-- params:end -->");
     let a = readme
         .find(start)
-        .expect("README.md has a <!-- params:start --> marker")
+        .unwrap_or_else(|| panic!("{rel} has no <!-- params:start --> marker"))
         + start.len();
     let b = readme
         .find(end)
-        .expect("README.md has a <!-- params:end --> marker");
+        .unwrap_or_else(|| panic!("{rel} has no <!-- params:end --> marker"));
     let want = format!(
         "{}{}{}",
         &readme[..a],
         shmguard::docs::readme_table(),
         &readme[b..]
     );
-    check("README.md", &want);
+    check(rel, &want);
 }
 
 #[test]

@@ -380,6 +380,29 @@ fn salt_watch_reruns_the_state_and_says_why() {
         "mod_watch ran: {r}"
     );
     assert_eq!(r["changes"], serde_json::json!({}));
+
+    // A state that failed with no changes gets mod_watch too: the re-run must fail the same way.
+    sls(
+        &sb,
+        "watch-typo",
+        &format!(
+            "app-config:\n  test.succeed_with_changes: []\n\
+             {shm}:\n  shmguard.managed:\n    - sizee: 1G\n    - fstab_path: {fstab}\n    - watch:\n      - test: app-config\n"
+        ),
+    );
+    let local = salt_call(&sb, &conf, &["state.apply", "watch-typo"]);
+    let r = state_named(&local, "shmguard_");
+    assert_eq!(
+        r["result"], false,
+        "the watch re-run does not hide the error: {r}"
+    );
+    assert!(
+        r["comment"]
+            .as_str()
+            .unwrap()
+            .contains("Unsupported parameters for (shmguard) module: sizee."),
+        "{r}"
+    );
 }
 
 /// The report of `shmguard audit ARGS --format json` inside the sandbox, and its exit code.

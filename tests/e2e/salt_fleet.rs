@@ -278,11 +278,20 @@ impl Drop for Daemon {
     }
 }
 
-/// `salt -c CONF fleet-minion ARGS --out=json --static`: the minion's return and the exit code.
+/// `salt -c CONF fleet-minion ARGS --out=json --static --retcode-passthrough`: the minion's
+/// return, the exit code, the output.
 fn salt(sb: &Sandbox, conf: &str, args: &[&str]) -> (Value, i32, String) {
     let out = sb
         .command(&salt_venv_bin("salt"))
-        .args(["-c", conf, "--out=json", "--static", "-t", "60"])
+        .args([
+            "-c",
+            conf,
+            "--out=json",
+            "--static",
+            "--retcode-passthrough",
+            "-t",
+            "60",
+        ])
         .arg("fleet-minion")
         .args(args)
         .output()
@@ -347,6 +356,10 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+    eprintln!(
+        "minion answered after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let (sync, _, text) = salt(&sb, &mconf, &["saltutil.sync_all"]);
     assert!(
         sync["states"].to_string().contains("states.shmguard"),
@@ -367,12 +380,16 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
     let policy = format!(
         r#"policy={{"path": "{shm}", "mode": "1777", "size": "128m", "options": [nodev, nosuid, noexec]}}"#
     );
-    let (audit, _, text) = salt(
+    let (audit, rc, text) = salt(
         &sb,
         &mconf,
         &["shmguard.audit", &policy, &format!("fstab={fstab}")],
     );
     assert_eq!(audit["verdict"], "drift", "noexec is missing: {text}");
+    assert_eq!(
+        rc, 2,
+        "the CLI's exit code for drift reaches the salt command: {text}"
+    );
     let id = shm.trim_start_matches('/').replace('/', "-");
     assert_eq!(
         audit["checks"][format!("{id}.noexec.live")]["status"],
