@@ -1,6 +1,8 @@
 """
 Read-only shmguard queries for ad-hoc use across a fleet: ``salt '*' shmguard.audit profile=cis``,
-``salt '*' shmguard.probe user=nobody``, ``salt '*' shmguard.status``, ``salt '*' shmguard.version``.
+``salt '*' shmguard.probe user=nobody``, ``salt '*' shmguard.status``, ``salt '*' shmguard.version``
+(the binary's version against this module's), ``salt '*' shmguard.arch`` (the minion's cpuarch
+against the architecture in the binary's ELF header).
 
 Everything is computed by the shmguard binary, so ``audit`` and ``probe`` give the CLI's
 answers (``shmguard audit`` / ``shmguard probe`` with JSON output): the checks keyed by check

@@ -45,6 +45,7 @@ from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "shmguard"
 
+
 def __virtual__():
     return __virtualname__
 
@@ -128,7 +129,7 @@ def _run(state, args):
         out.setdefault("warnings", []).append(
             "the shmguard binary {} is version {}, this Salt module is {}: place the matching "
             "build (salt://shmguard) and sync the modules (saltutil.sync_all)".format(
-                exe, version or "unknown (older than 0.1.0)", __shmguard_version__
+                exe, version or "unknown (it reports none: older than this module)", __shmguard_version__
             )
         )
     return out
