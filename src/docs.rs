@@ -342,7 +342,11 @@ pub fn salt_state_block() -> String {
         );
         py += "\n    .. code-block:: yaml\n\n";
         py += &format!("        /dev/shm:\n          shmguard.{fun}:\n");
-        py += "            - mode: \"1777\"\n            - size: 4G\n            - options: [nodev, nosuid, noexec]\n\n";
+        py += if fun == "absent" {
+            "            - backup: true\n\n"
+        } else {
+            "            - mode: \"1777\"\n            - size: 4G\n            - options: [nodev, nosuid, noexec]\n\n"
+        };
         let name_doc = path.map(|p| p.description.clone()).unwrap_or_default();
         py += "    name\n";
         py += &wrap(

@@ -470,9 +470,7 @@ def absent(
 
         /dev/shm:
           shmguard.absent:
-            - mode: "1777"
-            - size: 4G
-            - options: [nodev, nosuid, noexec]
+            - backup: true
 
     name
         Mount point to manage. Must be absolute. The state's ID when not given.
