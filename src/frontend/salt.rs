@@ -300,6 +300,14 @@ mod tests {
     }
 
     #[test]
+    fn the_return_carries_the_version_and_no_empty_warnings() {
+        let r = ret(br#"{"name": "relative", "test": true}"#);
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["shmguard_version"], env!("CARGO_PKG_VERSION"));
+        assert!(v.get("warnings").is_none(), "{v}");
+    }
+
+    #[test]
     fn input_without_name_and_test_is_refused_naming_both() {
         let e = state(b"{}").unwrap_err();
         assert!(
