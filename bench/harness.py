@@ -91,6 +91,11 @@ def recap_changed(r):
     die(f"no play recap in ansible-playbook output:\n{r.out}")
 
 
+def salt_duration(r):
+    """The sum of Salt's own `duration` (ms) of the states of a salt-call --out=json result."""
+    return sum(float(st.get("duration") or 0) for st in json.loads(r.out)["local"].values())
+
+
 def salt_changed(r):
     """Whether any state of a salt-call --out=json result has changes; a failed state stops."""
     try:
@@ -150,8 +155,9 @@ class Bench:
         except (ValueError, KeyError):
             die(f"policy check gave no result: {r.out}")
 
-    def step(self, key, state, cmds, changed):
-        """Fresh state, the commands in order (their costs add up), then the outcome."""
+    def step(self, key, state, cmds, changed, detail=None):
+        """Fresh state, the commands in order (their costs add up), then the outcome; `detail`
+        reads a figure out of each run's output (Salt's own state durations)."""
         self.reset(key, state)
         runs = [self.run(argv, env) for argv, env in cmds]
         did_change = any([changed(r) for r in runs])
@@ -167,9 +173,10 @@ class Bench:
             "changed": did_change,
             "holds": not left,
             "left": left,
+            **({"detail": sum(detail(r) for r in runs)} if detail else {}),
         }
 
-    def compare(self, part, tools, changed, runs):
+    def compare(self, part, tools, changed, runs, detail=None):
         """tools: {"shmguard"|"peer": [(argv, env)...]}, on the drifted then the compliant state:
         a warm-up round (it also records the fstab each tool leaves, its compliant fstab), then
         `runs` rounds with the tools interleaved. Returns {state: {tool: [sample]}}."""
@@ -178,7 +185,7 @@ class Bench:
             samples = {t: [] for t in tools}
             for i in range(runs + (0 if self.a.quick else 1)):
                 for t, cmds in tools.items():
-                    s = self.step((part, t), state, cmds, changed)
+                    s = self.step((part, t), state, cmds, changed, detail)
                     if i or self.a.quick:
                         samples[t].append(s)
             out[state] = samples
@@ -328,9 +335,16 @@ class Bench:
             return [exe, "--local", "-c", conf, "--out=json", "state.apply", sls], base_env()
 
         tools = {"shmguard": [salt_call("shmguard")], "peer": [salt_call("idiomatic")]}
-        res = self.compare("salt", tools, salt_changed, self.a.runs_slow)
+        res = self.compare("salt", tools, salt_changed, self.a.runs_slow, detail=salt_duration)
         self.pair_table(res, "salt-call --local state.apply", "shmguard.managed",
                         "mount.mounted + file.directory", self.a.runs_slow)
+        rows = []
+        for state in ("drifted", "compliant"):
+            ms = {t: median([x["detail"] for x in res[state][t]]) for t in ("shmguard", "peer")}
+            rows.append([state, f"{ms['shmguard']:.2f} ms", f"{ms['peer']:.2f} ms",
+                         f"x{ms['peer'] / ms['shmguard']:.1f}" if ms["shmguard"] else "-"])
+        table(f"Salt's own `duration` of the states (median of {self.a.runs_slow})",
+              ["", "shmguard.managed", "mount.mounted + file.directory", "ratio"], rows)
 
     # -- scaling
 

@@ -168,13 +168,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Status(s) => status(&s),
         Command::Audit(a) => audit_cli::audit(&a),
         Command::Probe(p) => audit_cli::probe(&p),
-        Command::Salt => {
-            let mut input = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut input);
-            let ret = salt::state(&input);
-            println!("{}", serde_json::to_string(&ret).unwrap_or_default());
-            i32::from(ret.result == Some(false))
-        }
+        Command::Salt => salt::run_stdin(),
     }
 }
 

@@ -1,8 +1,12 @@
 //! Salt: `shmguard salt` reads one JSON object on stdin (the module's parameters, `name` for
-//! `path`, plus `test`) and prints one state return {name, result, changes, comment}; and the
-//! `changed`/`comment` object Salt's `cmd.run` reads with `stateful: True`.
+//! `path`, plus `test`) and prints one state return {name, result, changes, comment, warnings};
+//! and the `changed`/`comment` object Salt's `cmd.run` reads with `stateful: True`.
+//! Input that does not come from the wrapper (salt/_states/shmguard.py always sends `name` and
+//! `test`) is refused before anything is observed, so a stray `echo '{}' | shmguard salt` or a
+//! terminal never applies defaults to the host.
 
 use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -13,6 +17,76 @@ use crate::report::{Report, StateView};
 
 /// Keys the Salt modules add beside the parameters (Salt itself strips fun, state, __id__...).
 const SALT_KEYS: &[&str] = &["test", "binary"];
+
+/// Keys the wrapper always sends; input without them did not come from it.
+const REQUIRED_KEYS: &[&str] = &["name", "test"];
+
+/// How `shmguard salt` is meant to be called, for the refusals.
+const HOW: &str = "it is the back end of the Salt state module salt/_states/shmguard.py, which sends one JSON object with the state's name, test and parameters on stdin; to change this host by hand use `shmguard apply` (see `shmguard apply --help`)";
+
+/// `shmguard salt`: refuses a terminal, reads stdin, prints the state return; the exit code.
+pub fn run_stdin() -> i32 {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("shmguard salt: stdin is a terminal, not input from Salt: {HOW}");
+        return 1;
+    }
+    let mut input = Vec::new();
+    if let Err(e) = stdin.lock().read_to_end(&mut input) {
+        eprintln!("shmguard salt: cannot read stdin: {e}");
+        return 1;
+    }
+    match state(&input) {
+        Ok(ret) => {
+            println!("{}", serde_json::to_string(&ret).unwrap_or_default());
+            i32::from(ret.result == Some(false))
+        }
+        Err(msg) => {
+            eprintln!("shmguard salt: {msg}");
+            1
+        }
+    }
+}
+
+/// Why the input is not from the wrapper (nothing was looked at or changed), or its arguments.
+fn wrapper_input(input: &[u8]) -> Result<Map<String, Value>, String> {
+    let args = match serde_json::from_slice(input) {
+        Ok(Value::Object(m)) => m,
+        Ok(other) => {
+            return Err(format!(
+                "stdin must be one JSON object of state parameters, got {}; {HOW}",
+                kind(&other)
+            ));
+        }
+        Err(e) if input.iter().all(u8::is_ascii_whitespace) => {
+            return Err(format!("stdin is empty ({e}); {HOW}"));
+        }
+        Err(e) => return Err(format!("stdin is not JSON ({e}); {HOW}")),
+    };
+    let missing: Vec<&str> = REQUIRED_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !args.contains_key(*k))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the input has no {}: nothing was changed; {HOW}",
+            missing.join(" and no ")
+        ));
+    }
+    Ok(args)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
 
 /// {key: {old, new}} for every part of the state that differs between before and after.
 pub fn changes(r: &Report) -> BTreeMap<String, Value> {
@@ -62,8 +136,10 @@ pub fn changes(r: &Report) -> BTreeMap<String, Value> {
     out
 }
 
-/// The comment: the one-sentence message, then one line per action and warning.
-fn comment(r: &Report) -> String {
+/// The comment: the one-sentence message, then one line per action. The state return carries
+/// warnings in `warnings` (highstate shows them in a block of their own); cmd.run's stateful
+/// object has no such key, so there they follow the actions.
+fn comment(r: &Report, with_warnings: bool) -> String {
     let mut lines = vec![r.msg.clone()];
     if !r.actions.is_empty() && !r.failed {
         lines.truncate(0);
@@ -75,7 +151,9 @@ fn comment(r: &Report) -> String {
         ));
         lines.extend(r.actions.iter().map(|a| format!("- {a}")));
     }
-    lines.extend(r.warnings.iter().map(|w| format!("Warning: {w}")));
+    if with_warnings {
+        lines.extend(r.warnings.iter().map(|w| format!("Warning: {w}")));
+    }
     if let Some(b) = &r.backup_file {
         lines.push(format!("Backup: {b}"));
     }
@@ -89,25 +167,21 @@ pub struct StateReturn {
     pub result: Option<bool>,
     pub changes: BTreeMap<String, Value>,
     pub comment: String,
+    /// Salt's own key for warnings: highstate prints them in a block of their own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// This binary's version; the wrapper compares it with its own and pops it.
+    pub shmguard_version: &'static str,
 }
 
-/// One state run from a JSON object of parameters.
-pub fn state(input: &[u8]) -> StateReturn {
-    let mut args: Map<String, Value> = match serde_json::from_slice(input) {
-        Ok(Value::Object(m)) => m,
-        _ => {
-            return failed(
-                "",
-                "shmguard salt: stdin must be one JSON object of state parameters".into(),
-            );
-        }
+/// One state run from the wrapper's JSON object; Err (nothing looked at or changed) when the
+/// input did not come from the wrapper.
+pub fn state(input: &[u8]) -> Result<StateReturn, String> {
+    let mut args = wrapper_input(input)?;
+    let name = match args.get("name") {
+        Some(Value::String(s)) => s.clone(),
+        other => other.map(Value::to_string).unwrap_or_default(),
     };
-    let name = args
-        .get("name")
-        .or_else(|| args.get("path"))
-        .and_then(Value::as_str)
-        .unwrap_or("/dev/shm")
-        .to_string();
     // Salt's YAML loader strips leading zeros from integers (0755 -> 755), so an unquoted mode
     // arrives as a number whose decimal digits are the octal digits, as file.managed reads it.
     if let Some(Value::Number(n)) = args.get("mode") {
@@ -121,7 +195,7 @@ pub fn state(input: &[u8]) -> StateReturn {
         k.starts_with("__") || SALT_KEYS.contains(&k)
     }) {
         Ok(p) => p,
-        Err(msg) => return failed(&name, msg),
+        Err(msg) => return Ok(failed(&name, msg)),
     };
     let mut report = engine::run(
         &params,
@@ -141,13 +215,18 @@ pub fn state(input: &[u8]) -> StateReturn {
         (false, true) => None,
         (false, false) => Some(true),
     };
-    StateReturn {
+    Ok(StateReturn {
         name,
         result,
         changes,
-        comment: comment(&report),
-    }
+        comment: comment(&report, false),
+        warnings: report.warnings,
+        shmguard_version: VERSION,
+    })
 }
+
+/// The binary's version, which the Salt wrapper compares with the one generated into it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn failed(name: &str, comment: String) -> StateReturn {
     StateReturn {
@@ -155,6 +234,8 @@ fn failed(name: &str, comment: String) -> StateReturn {
         result: Some(false),
         changes: BTreeMap::new(),
         comment,
+        warnings: Vec::new(),
+        shmguard_version: VERSION,
     }
 }
 
@@ -162,7 +243,7 @@ fn failed(name: &str, comment: String) -> StateReturn {
 pub fn stateful(r: &Report) -> Value {
     let mut m = Map::new();
     m.insert("changed".into(), json!(r.changed));
-    m.insert("comment".into(), json!(comment(r)));
+    m.insert("comment".into(), json!(comment(r, true)));
     for (k, v) in changes(r) {
         m.insert(k, v);
     }
@@ -173,9 +254,13 @@ pub fn stateful(r: &Report) -> Value {
 mod tests {
     use super::*;
 
+    fn ret(input: &[u8]) -> StateReturn {
+        state(input).unwrap_or_else(|e| panic!("refused: {e}"))
+    }
+
     #[test]
     fn a_bad_parameter_is_result_false_with_the_message() {
-        let r = state(br#"{"name": "/x", "size": "huge", "test": true}"#);
+        let r = ret(br#"{"name": "/x", "size": "huge", "test": true}"#);
         assert_eq!(r.result, Some(false));
         assert!(
             r.comment.starts_with("size: \"huge\" is not accepted"),
@@ -187,7 +272,7 @@ mod tests {
 
     #[test]
     fn salt_internal_keys_are_not_parameters() {
-        let r = state(
+        let r = ret(
             br#"{"name": "relative", "__id__": "x", "__sls__": "y", "binary": "/x", "test": true}"#,
         );
         assert!(r.comment.starts_with("path: \"relative\""), "{}", r.comment);
@@ -195,7 +280,7 @@ mod tests {
 
     #[test]
     fn an_unquoted_salt_mode_is_read_as_its_digits() {
-        let r = state(br#"{"name": "relative", "mode": 1777, "test": true}"#);
+        let r = ret(br#"{"name": "relative", "mode": 1777, "test": true}"#);
         assert!(
             r.comment.starts_with("path:"),
             "the mode was accepted: {}",
@@ -205,12 +290,50 @@ mod tests {
 
     #[test]
     fn unknown_parameters_are_named() {
-        let r = state(br#"{"name": "/dev/shm", "sizee": "1G"}"#);
+        let r = ret(br#"{"name": "/dev/shm", "sizee": "1G", "test": true}"#);
         assert!(
             r.comment
                 .starts_with("Unsupported parameters for (shmguard) module: sizee."),
             "{}",
             r.comment
         );
+    }
+
+    #[test]
+    fn the_return_carries_the_version_and_no_empty_warnings() {
+        let r = ret(br#"{"name": "relative", "test": true}"#);
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["shmguard_version"], env!("CARGO_PKG_VERSION"));
+        assert!(v.get("warnings").is_none(), "{v}");
+    }
+
+    #[test]
+    fn input_without_name_and_test_is_refused_naming_both() {
+        let e = state(b"{}").unwrap_err();
+        assert!(
+            e.starts_with("the input has no name and no test: nothing was changed;"),
+            "{e}"
+        );
+        let e = state(br#"{"name": "/dev/shm"}"#).unwrap_err();
+        assert!(e.starts_with("the input has no test:"), "{e}");
+        let e = state(br#"{"test": false, "mode": "1777"}"#).unwrap_err();
+        assert!(e.starts_with("the input has no name:"), "{e}");
+    }
+
+    #[test]
+    fn input_that_is_not_one_object_is_refused_saying_how_to_call_it() {
+        for (input, start) in [
+            (&b""[..], "stdin is empty"),
+            (b"  \n", "stdin is empty"),
+            (
+                b"[]",
+                "stdin must be one JSON object of state parameters, got a list",
+            ),
+            (b"mode=1777", "stdin is not JSON"),
+        ] {
+            let e = state(input).unwrap_err();
+            assert!(e.starts_with(start), "{e}");
+            assert!(e.contains("shmguard apply"), "{e}");
+        }
     }
 }

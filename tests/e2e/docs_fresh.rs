@@ -1,5 +1,5 @@
 //! Generated documents match the parameter table: JSON Schemas, the Ansible sidecar doc, the
-//! README table. `SHMGUARD_BLESS=1 cargo test docs_fresh` rewrites them.
+//! README table, the Salt wrappers' generated functions and version. `SHMGUARD_BLESS=1 cargo test docs_fresh` rewrites them.
 
 use std::path::PathBuf;
 
@@ -45,22 +45,32 @@ fn docs_fresh_ansible_sidecar() {
 
 #[test]
 fn docs_fresh_readme_table() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    check_table("README.md");
+}
+
+#[test]
+fn docs_fresh_salt_readme_table() {
+    check_table("salt/README.md");
+}
+
+/// The parameter table between the params markers of a Markdown file.
+fn check_table(rel: &str) {
+    let readme = std::fs::read_to_string(root().join(rel)).unwrap();
     let (start, end) = ("<!-- params:start -->\n", "<!-- params:end -->");
     let a = readme
         .find(start)
-        .expect("README.md has a <!-- params:start --> marker")
+        .unwrap_or_else(|| panic!("{rel} has no <!-- params:start --> marker"))
         + start.len();
     let b = readme
         .find(end)
-        .expect("README.md has a <!-- params:end --> marker");
+        .unwrap_or_else(|| panic!("{rel} has no <!-- params:end --> marker"));
     let want = format!(
         "{}{}{}",
         &readme[..a],
         shmguard::docs::readme_table(),
         &readme[b..]
     );
-    check("README.md", &want);
+    check(rel, &want);
 }
 
 #[test]
@@ -86,4 +96,30 @@ fn docs_fresh_names_match_the_schema() {
             .collect();
         assert_eq!(&declared, aliases, "aliases of {name}");
     }
+}
+
+/// Replaces the generated block (between the markers) of a committed file.
+fn check_block(rel: &str, block: &str) {
+    use shmguard::docs::{SALT_BEGIN, SALT_END};
+    let text = std::fs::read_to_string(root().join(rel)).unwrap();
+    let a = text
+        .find(SALT_BEGIN)
+        .unwrap_or_else(|| panic!("{rel} has no generated-code start marker"));
+    let b = text
+        .find(SALT_END)
+        .unwrap_or_else(|| panic!("{rel} has no generated-code end marker"))
+        + SALT_END.len();
+    check(rel, &format!("{}{block}{}", &text[..a], &text[b..]));
+}
+
+#[test]
+fn docs_fresh_salt_wrappers() {
+    check_block(
+        "salt/_states/shmguard.py",
+        &shmguard::docs::salt_state_block(),
+    );
+    check_block(
+        "salt/_modules/shmguard.py",
+        &shmguard::docs::salt_module_block(),
+    );
 }

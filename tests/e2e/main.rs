@@ -24,5 +24,6 @@ mod mqueue;
 mod probe;
 mod reach;
 mod salt;
+mod salt_fleet;
 mod states;
 mod tmpfs;

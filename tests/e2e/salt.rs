@@ -1,17 +1,20 @@
 //! The real salt-call (masterless, minion config in the sandbox, nothing in /etc/salt) running
-//! the shmguard state and execution modules from salt/, and the cmd.run stateful route.
+//! the shmguard state and execution modules from salt/, and the cmd.run stateful route; and
+//! `shmguard salt` refusing input that is not from its wrapper.
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::Stdio;
 
 use serde_json::Value;
 
 use crate::sandbox::{BIN, Sandbox};
 
-fn salt_call_bin() -> String {
+pub fn salt_venv_bin(name: &str) -> String {
     let dir = std::env::var_os("SHMGUARD_SALT_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/venv/salt"));
-    let p = dir.join("bin/salt-call");
+    let p = dir.join("bin").join(name);
     assert!(
         p.exists(),
         "{} not found: run ./tests/run (it installs salt==3008.3 into target/venv/salt), or point SHMGUARD_SALT_VENV at a venv with salt",
@@ -20,25 +23,49 @@ fn salt_call_bin() -> String {
     p.display().to_string()
 }
 
-/// A masterless minion whose file_roots are the sandbox's srv/, with shmguard's modules.
-fn minion(sb: &Sandbox, binary: &str) -> String {
+pub fn salt_call_bin() -> String {
+    salt_venv_bin("salt-call")
+}
+
+/// Copies of salt/_states and salt/_modules into the sandbox (Salt compiles the modules and
+/// would leave __pycache__ in the repository) and of the formula into srv/; returns the
+/// minion config lines that point at them.
+pub fn modules_and_formula(sb: &Sandbox) -> String {
     let repo = env!("CARGO_MANIFEST_DIR");
+    let (mods, srv) = (sb.path("salt-mods"), sb.path("srv"));
+    sb.sh(&format!(
+        "mkdir -p {mods} {srv} && cp -r {repo}/salt/_states {repo}/salt/_modules {mods}/ && \\
+         if [ ! -d {srv}/shmguard ]; then cp -r {repo}/salt/shmguard {srv}/ && rm -rf {srv}/shmguard/files; fi"
+    ));
+    format!(
+        "file_roots:\n  base:\n    - {srv}\nstates_dirs:\n  - {mods}/_states\nmodule_dirs:\n  - {mods}/_modules\n"
+    )
+}
+
+/// A masterless minion whose file_roots are the sandbox's srv/, with shmguard's modules;
+/// `extra` is appended to its config (pillar, grains, or the `shmguard:binary` setting).
+pub fn minion_with(sb: &Sandbox, extra: &str) -> String {
     let conf = sb.path("salt-conf");
-    sb.sh(&format!("mkdir -p {conf} {}", sb.path("srv")));
+    sb.sh(&format!("mkdir -p {conf}"));
     let text = format!(
-        "id: test-minion\nfile_client: local\nroot_dir: {root}\nfile_roots:\n  base:\n    - {srv}\nstates_dirs:\n  - {repo}/salt/_states\nmodule_dirs:\n  - {repo}/salt/_modules\nshmguard:\n  binary: {binary}\nlog_level: quiet\n",
+        "id: test-minion\nfile_client: local\nroot_dir: {root}\n{roots}log_level: quiet\n{extra}",
         root = sb.path("salt-root"),
-        srv = sb.path("srv"),
+        roots = modules_and_formula(sb),
     );
     sb.file("salt-conf/minion", text.as_bytes());
     conf
 }
 
-/// `salt-call --local ARGS --out=json` inside the sandbox: the `local` object.
-fn salt_call(sb: &Sandbox, conf: &str, args: &[&str]) -> Value {
+pub fn minion(sb: &Sandbox, binary: &str) -> String {
+    minion_with(sb, &format!("shmguard:\n  binary: {binary}\n"))
+}
+
+/// `salt-call --local ARGS --out=json` inside the sandbox: (the `local` object, exit code as
+/// the function set it: --retcode-passthrough).
+pub fn salt_call_rc(sb: &Sandbox, conf: &str, args: &[&str]) -> (Value, i32) {
     let out = sb
         .command(&salt_call_bin())
-        .args(["--local", "-c", conf, "--out=json"])
+        .args(["--local", "-c", conf, "--out=json", "--retcode-passthrough"])
         .args(args)
         .output()
         .unwrap();
@@ -49,11 +76,15 @@ fn salt_call(sb: &Sandbox, conf: &str, args: &[&str]) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    v["local"].clone()
+    (v["local"].clone(), out.status.code().unwrap_or(-1))
+}
+
+pub fn salt_call(sb: &Sandbox, conf: &str, args: &[&str]) -> Value {
+    salt_call_rc(sb, conf, args).0
 }
 
 /// The single state's return out of a state.apply result.
-fn only_state(local: &Value) -> Value {
+pub fn only_state(local: &Value) -> Value {
     let states = local
         .as_object()
         .unwrap_or_else(|| panic!("not a state result: {local}"));
@@ -61,7 +92,19 @@ fn only_state(local: &Value) -> Value {
     states.values().next().unwrap().clone()
 }
 
-fn sls(sb: &Sandbox, name: &str, text: &str) {
+/// The return of the state whose key contains `id`.
+pub fn state_named(local: &Value, id: &str) -> Value {
+    local
+        .as_object()
+        .unwrap_or_else(|| panic!("not a state result: {local}"))
+        .iter()
+        .find(|(k, _)| k.contains(id))
+        .unwrap_or_else(|| panic!("no state {id} in {local}"))
+        .1
+        .clone()
+}
+
+pub fn sls(sb: &Sandbox, name: &str, text: &str) {
     sb.file(&format!("srv/{name}.sls"), text.as_bytes());
 }
 
@@ -179,33 +222,227 @@ fn salt_state_functions_map_to_shmguard_states_and_limits() {
 }
 
 #[test]
-fn salt_state_without_a_binary_says_where_it_looked() {
+fn salt_state_without_a_binary_says_where_it_looked_and_is_none_under_test() {
     let sb = Sandbox::new();
     let shm = sb.tmpfs("shm", "size=64m");
     let conf = minion(&sb, "/nonexistent/shmguard");
     sls(
         &sb,
         "nobin",
-        &format!("{shm}:\n  shmguard.managed:\n    - mode: \"1777\"\n"),
+        &format!("{shm}:\n  shmguard.managed:\n    - mode: \"1777\"\n    - size: 4G\n"),
     );
     let r = only_state(&salt_call(&sb, &conf, &["state.apply", "nobin"]));
-    assert_eq!(r["result"], false);
+    assert_eq!(r["result"], false, "{r}");
+    let comment = r["comment"].as_str().unwrap();
+    assert!(
+        comment.starts_with("shmguard binary not found (/nonexistent/shmguard)"),
+        "{r}"
+    );
+    let dry = only_state(&salt_call(
+        &sb,
+        &conf,
+        &["state.apply", "nobin", "test=True"],
+    ));
+    assert_eq!(
+        dry["result"],
+        Value::Null,
+        "a new minion under test=True: None, not False: {dry}"
+    );
+    assert!(
+        dry["comment"].as_str().unwrap().contains(&format!(
+            "once it is in place, shmguard would enforce state=mounted on {shm} with mode=1777, size=4G"
+        )),
+        "{dry}"
+    );
+}
+
+#[test]
+fn salt_state_warnings_go_to_the_warnings_key_not_the_comment() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file("fstab", b"");
+    let conf = minion(&sb, BIN);
+    sls(
+        &sb,
+        "noexec",
+        &format!(
+            "{shm}:\n  shmguard.managed:\n    - options: [nodev, nosuid, noexec]\n    - fstab_path: {fstab}\n"
+        ),
+    );
+    for run in ["first", "second"] {
+        let r = only_state(&salt_call(&sb, &conf, &["state.apply", "noexec"]));
+        assert_eq!(r["result"], true, "{run}: {r}");
+        let warnings = r["warnings"].as_array().unwrap_or_else(|| panic!("{r}"));
+        assert_eq!(warnings.len(), 1, "{r}");
+        assert!(
+            warnings[0]
+                .as_str()
+                .unwrap()
+                .starts_with("noexec on a shared-memory mount")
+        );
+        assert!(
+            !r["comment"]
+                .as_str()
+                .unwrap()
+                .contains("noexec on a shared"),
+            "{run}: the warning is not in the comment: {r}"
+        );
+        assert!(
+            r.get("shmguard_version").is_none(),
+            "the wrapper pops it: {r}"
+        );
+    }
+}
+
+#[test]
+fn salt_state_signatures_and_docs_name_every_parameter() {
+    let sb = Sandbox::new();
+    let conf = minion(&sb, BIN);
+    let spec = salt_call(&sb, &conf, &["sys.state_argspec", "shmguard"]);
+    let want: Vec<&str> = std::iter::once("name")
+        .chain(
+            shmguard::spec::params::NAMES
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| *n != "path" && *n != "state"),
+        )
+        .chain(std::iter::once("binary"))
+        .collect();
+    for fun in ["managed", "present", "ephemeral", "absent"] {
+        let args: Vec<&str> = spec[format!("shmguard.{fun}")]["args"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{spec}"))
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(args, want, "shmguard.{fun}");
+    }
+    let doc = salt_call(&sb, &conf, &["sys.state_doc", "shmguard.managed"]);
+    let text = doc["shmguard.managed"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{doc}"));
+    for name in &want {
+        assert!(
+            text.contains(&format!("\n    {name}\n")),
+            "no doc for {name}: {text}"
+        );
+    }
+    assert!(text.contains("tmpfs size limit"), "{text}");
+    assert!(!text.contains("README"), "the doc is on the minion: {text}");
+
+    // A misspelt argument is refused by Salt itself, naming it.
+    let shm = sb.tmpfs("shm", "size=64m");
+    sls(
+        &sb,
+        "typo",
+        &format!("{shm}:\n  shmguard.managed:\n    - sizee: 1G\n"),
+    );
+    let r = only_state(&salt_call(
+        &sb,
+        &conf,
+        &["state.apply", "typo", "test=True"],
+    ));
+    assert_eq!(r["result"], false, "{r}");
     assert!(
         r["comment"]
             .as_str()
             .unwrap()
-            .contains("shmguard binary not found"),
+            .starts_with("Unsupported parameters for (shmguard) module: sizee."),
         "{r}"
     );
 }
 
 #[test]
-fn salt_execution_module_status_and_audit_are_read_only() {
+fn salt_watch_reruns_the_state_and_says_why() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file(
+        "fstab",
+        format!("tmpfs {shm} tmpfs size=64m 0 0\n").as_bytes(),
+    );
+    let conf = minion(&sb, BIN);
+    sls(
+        &sb,
+        "watch",
+        &format!(
+            "app-config:\n  test.succeed_with_changes: []\n\
+             {shm}:\n  shmguard.managed:\n    - mode: \"1777\"\n    - fstab_path: {fstab}\n    - watch:\n      - test: app-config\n"
+        ),
+    );
+    let local = salt_call(&sb, &conf, &["state.apply", "watch"]);
+    let r = state_named(&local, "shmguard_");
+    assert_eq!(r["result"], true, "{r}");
+    assert!(
+        r["comment"]
+            .as_str()
+            .unwrap()
+            .starts_with("Re-checked because a watched state changed."),
+        "mod_watch ran: {r}"
+    );
+    assert_eq!(r["changes"], serde_json::json!({}));
+
+    // A state that failed with no changes gets mod_watch too: the re-run must fail the same way.
+    sls(
+        &sb,
+        "watch-typo",
+        &format!(
+            "app-config:\n  test.succeed_with_changes: []\n\
+             {shm}:\n  shmguard.managed:\n    - sizee: 1G\n    - fstab_path: {fstab}\n    - watch:\n      - test: app-config\n"
+        ),
+    );
+    let local = salt_call(&sb, &conf, &["state.apply", "watch-typo"]);
+    let r = state_named(&local, "shmguard_");
+    assert_eq!(
+        r["result"], false,
+        "the watch re-run does not hide the error: {r}"
+    );
+    assert!(
+        r["comment"]
+            .as_str()
+            .unwrap()
+            .contains("Unsupported parameters for (shmguard) module: sizee."),
+        "{r}"
+    );
+}
+
+/// The report of `shmguard audit ARGS --format json` inside the sandbox, and its exit code.
+fn cli_audit(sb: &Sandbox, args: &[&str]) -> (Value, i32) {
+    let out = sb
+        .command(BIN)
+        .args(["audit", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    (v, out.status.code().unwrap())
+}
+
+/// id -> status of every check of a CLI audit report.
+fn statuses(report: &Value) -> std::collections::BTreeMap<String, String> {
+    report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["checks"].as_array().unwrap().iter())
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn salt_execution_module_audit_gives_the_clis_results_and_retcode() {
     let sb = Sandbox::new();
     let shm = sb.tmpfs("shm", "size=64m,mode=755");
     let fstab = sb.file("fstab", b"");
     let conf = minion(&sb, BIN);
     let snap = sb.snapshot(&[&shm], &[&fstab]);
+
     let status = salt_call(
         &sb,
         &conf,
@@ -213,42 +450,180 @@ fn salt_execution_module_status_and_audit_are_read_only() {
     );
     assert_eq!(status[&shm]["mode"], "0755", "{status}");
     assert_eq!(status[&shm]["size"]["human"], "64M");
-    let audit = salt_call(
+
+    // A policy from the command line (as pillar would give it) with the fstab to judge.
+    let policy_file = sb.file(
+        "policy.json",
+        format!(r#"{{"path": "{shm}", "mode": "1777", "options": ["nodev", "noexec"]}}"#)
+            .as_bytes(),
+    );
+    let (cli, cli_rc) = cli_audit(&sb, &["--policy", &policy_file, "--fstab", &fstab]);
+    assert_eq!(cli_rc, 2, "{cli}");
+    let policy = format!(r#"policy={{"path": "{shm}", "mode": 1777, "options": [nodev, noexec]}}"#);
+    let fstab_arg = format!("fstab={fstab}");
+    let (salt, rc) = salt_call_rc(&sb, &conf, &["shmguard.audit", &policy, &fstab_arg]);
+    assert_eq!(salt["verdict"], "drift", "{salt}");
+    assert_eq!(salt["compliant"], false);
+    assert_eq!(salt["summary"], cli["summary"]);
+    let by_id: std::collections::BTreeMap<String, String> = salt["checks"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, c)| (id.clone(), c["status"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(by_id, statuses(&cli), "the CLI's checks, keyed by id");
+    let id = shm.trim_start_matches('/').replace('/', "-");
+    assert_eq!(
+        salt["checks"][format!("{id}.mode.live")]["target"],
+        shm.as_str()
+    );
+    assert_eq!(rc, 2, "salt-call exits with the CLI's code on drift");
+
+    // The same policy from a file, judged against --root: the CLI's answer again.
+    let root = sb.path("image");
+    sb.sh(&format!("mkdir -p {root}/etc && printf 'tmpfs {shm} tmpfs mode=1777,nodev,noexec 0 0\\n' > {root}/etc/fstab"));
+    let (cli, cli_rc) = cli_audit(&sb, &["--policy", &policy_file, "--root", &root]);
+    let (salt, rc) = salt_call_rc(
         &sb,
         &conf,
         &[
             "shmguard.audit",
-            &shm,
-            "mode=1777",
-            "options=nodev,noexec",
-            &format!("fstab_path={fstab}"),
+            &format!("policy={policy_file}"),
+            &format!("root={root}"),
         ],
     );
-    assert_eq!(audit["compliant"], false, "{audit}");
-    let failing: Vec<&str> = audit["targets"][0]["checks"]
-        .as_array()
+    assert_eq!(rc, cli_rc, "{salt}");
+    assert_eq!(
+        salt["verdict"],
+        if cli_rc == 0 { "compliant" } else { "drift" }
+    );
+    let by_id: std::collections::BTreeMap<String, String> = salt["checks"]
+        .as_object()
         .unwrap()
         .iter()
-        .filter(|c| c["status"] == "fail")
-        .map(|c| c["id"].as_str().unwrap())
+        .map(|(id, c)| (id.clone(), c["status"].as_str().unwrap().to_string()))
         .collect();
-    let id = shm.trim_start_matches('/').replace('/', "-");
-    assert_eq!(
-        failing,
-        [
-            format!("{id}.mode.live"),
-            format!("{id}.nodev.live"),
-            format!("{id}.noexec.live"),
-            format!("{id}.fstab.fstab"),
-            format!("{id}.mode.fstab"),
-            format!("{id}.nodev.fstab"),
-            format!("{id}.noexec.fstab"),
-            format!("{id}.mounted.boot")
-        ]
+    assert_eq!(by_id, statuses(&cli));
+
+    // A mistake is an error with the CLI's message, not drift.
+    let out = sb
+        .command(&salt_call_bin())
+        .args(["--local", "-c", &conf, "--retcode-passthrough"])
+        .args(["shmguard.audit", "profile=nope"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Error running 'shmguard.audit': shmguard audit gave no JSON")
+            && err.contains("invalid value 'nope'"),
+        "{err}"
     );
-    let probe = salt_call(&sb, &conf, &["shmguard.probe"]);
-    assert_eq!(probe["checks"][0]["name"], "shared_memory", "{probe}");
-    assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap);
+
+    let (probe, rc) = salt_call_rc(&sb, &conf, &["shmguard.probe"]);
+    assert_eq!(
+        probe["checks"]["shared_memory"]["status"], "pass",
+        "{probe}"
+    );
+    let verdict = probe["verdict"].as_str().unwrap();
+    assert_eq!(
+        (verdict, rc),
+        if rc == 0 { ("pass", 0) } else { ("fail", 2) },
+        "{probe}"
+    );
+    assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap, "read-only");
+}
+
+/// A scratch /etc (fstab, an empty sysctl.d, the user database) and /dev (with a fresh tmpfs at
+/// /dev/shm) over the real ones inside the sandbox's mount namespace: a run with every default
+/// only reaches these.
+fn scratch_defaults(sb: &Sandbox) {
+    sb.private_dev();
+    sb.tmpfs_over("/dev/shm", "size=64m,mode=755");
+    let etc = sb.path("etc");
+    sb.sh(&format!(
+        "mkdir -p {etc}/sysctl.d && printf '# scratch fstab\\n' > {etc}/fstab && \\
+         for f in passwd group nsswitch.conf; do cp /etc/$f {etc}/ 2>/dev/null || true; done && \\
+         mount --bind {etc} /etc"
+    ));
+}
+
+#[test]
+fn salt_backend_refuses_input_that_is_not_from_its_wrapper() {
+    let sb = Sandbox::new();
+    scratch_defaults(&sb);
+    let files = ["/etc/fstab"];
+    let snap = sb.snapshot(&["/dev/shm"], &files) + &sb.sh("ls -la /etc/sysctl.d");
+    for (input, missing) in [
+        ("{}", "no name and no test"),
+        (r#"{"name": "/dev/shm", "mode": "1777"}"#, "no test"),
+        (r#"{"test": false, "mode": "1777"}"#, "no name"),
+        ("", "stdin is empty"),
+        ("[]", "got a list"),
+    ] {
+        let mut child = sb
+            .command(BIN)
+            .arg("salt")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{input}: {err}");
+        assert!(err.contains(missing), "{input}: {err}");
+        assert!(
+            err.contains("shmguard apply"),
+            "says what to use instead: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{input}");
+    }
+    assert_eq!(
+        sb.snapshot(&["/dev/shm"], &files) + &sb.sh("ls -la /etc/sysctl.d"),
+        snap,
+        "nothing changed"
+    );
+    // The same defaults with the wrapper's keys would change the scratch /dev/shm (the guard is
+    // the missing keys, not something else): under test it says so.
+    let mut child = sb
+        .command(BIN)
+        .arg("salt")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"name": "/dev/shm", "test": true, "mode": "1777"}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let ret: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ret["result"], Value::Null, "{ret}");
+}
+
+#[test]
+fn salt_backend_in_a_terminal_refuses_at_once() {
+    let sb = Sandbox::new();
+    // script(1) gives the binary a terminal on stdin; it must not wait for input.
+    let out = sb
+        .command("timeout")
+        .args(["10", "script", "-qec", &format!("{BIN} salt"), "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("stdin is a terminal"), "{text}");
+    assert!(text.contains("shmguard apply"), "{text}");
 }
 
 #[test]

@@ -139,7 +139,7 @@ fn a_reader_that_goes_away_ends_the_run_quietly() {
         .stdin
         .take()
         .unwrap()
-        .write_all(br#"{"name": "relative"}"#)
+        .write_all(br#"{"name": "relative", "test": true}"#)
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

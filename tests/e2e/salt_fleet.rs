@@ -1,0 +1,424 @@
+//! Salt across a fleet: the formula serving the build for grains['cpuarch'] (and failing
+//! clearly for an architecture without one), a binary of another architecture explained rather
+//! than a traceback, a binary of another version flagged, and a real master and minion on
+//! localhost (private config directories, high ports on 127.0.0.1, stopped by PID).
+
+use std::net::TcpListener;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::salt::{
+    minion, minion_with, only_state, salt_call, salt_call_rc, salt_venv_bin, sls, state_named,
+};
+use crate::sandbox::{BIN, Sandbox};
+
+/// ELF e_machine of aarch64 (elf.h EM_AARCH64).
+const EM_AARCH64: u16 = 183;
+
+/// A copy of the shmguard binary whose ELF header says `machine`: it cannot run here (exec
+/// fails with ENOEXEC), as the build of another architecture would not.
+fn stand_in(sb: &Sandbox, rel: &str, machine: u16) -> String {
+    let mut bytes = std::fs::read(BIN).unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    bytes[18..20].copy_from_slice(&machine.to_le_bytes());
+    let p = sb.file(rel, &bytes);
+    sb.sh(&format!("chmod 755 {p}"));
+    p
+}
+
+fn e_machine(sb: &Sandbox, path: &str) -> u16 {
+    let bytes = sb.read(path);
+    u16::from_le_bytes([bytes[18], bytes[19]])
+}
+
+#[test]
+fn salt_binary_of_another_architecture_is_explained_not_a_traceback() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"");
+    let arm = stand_in(&sb, "shmguard-aarch64", EM_AARCH64);
+    let conf = minion(&sb, &arm);
+    sls(
+        &sb,
+        "arch",
+        &format!("{shm}:\n  shmguard.managed:\n    - mode: \"1777\"\n    - fstab_path: {fstab}\n"),
+    );
+    let snap = sb.snapshot(&[&shm], &[&fstab]);
+    let r = only_state(&salt_call(&sb, &conf, &["state.apply", "arch"]));
+    assert_eq!(r["result"], false, "{r}");
+    let comment = r["comment"].as_str().unwrap();
+    assert!(
+        comment.starts_with(&format!("the shmguard binary {arm} cannot run (")),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("Exec format error"),
+        "exec must fail (a host that runs aarch64 binaries through qemu binfmt_misc cannot run this test): {comment}"
+    );
+    assert!(
+        comment
+            .contains("this minion's cpuarch (grains) is x86_64; the binary is built for aarch64."),
+        "{comment}"
+    );
+    assert!(comment.contains("Place the x86_64 build"), "{comment}");
+    assert!(!comment.contains("Traceback"), "{comment}");
+    assert!(
+        comment.lines().count() <= 2,
+        "a few lines, not a traceback: {comment}"
+    );
+    assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap);
+
+    let arch = salt_call(&sb, &conf, &["shmguard.arch"]);
+    assert_eq!(arch["binary_arch"], "aarch64", "{arch}");
+    assert_eq!(arch["cpuarch"], "x86_64");
+    assert_eq!(arch["match"], false);
+    let native = salt_call(&sb, &conf, &["shmguard.arch", &format!("binary={BIN}")]);
+    assert_eq!(native["match"], true, "{native}");
+
+    // The execution module explains it too.
+    let out = sb
+        .command(&salt_venv_bin("salt-call"))
+        .args(["--local", "-c", &conf, "shmguard.audit"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("Error running 'shmguard.audit': the shmguard binary")
+            && err.contains("the binary is built for aarch64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn salt_binary_of_another_version_is_flagged_in_warnings() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file("fstab", b"");
+    let old = sb.file(
+        "shmguard-old",
+        format!(
+            "#!/bin/sh\n{BIN} \"$@\" | sed 's/\"shmguard_version\":\"[^\"]*\"/\"shmguard_version\":\"0.0.9\"/'\n"
+        )
+        .as_bytes(),
+    );
+    sb.sh(&format!("chmod 755 {old}"));
+    let conf = minion(&sb, &old);
+    sls(
+        &sb,
+        "old",
+        &format!("{shm}:\n  shmguard.managed:\n    - mode: \"1777\"\n    - fstab_path: {fstab}\n"),
+    );
+    let r = only_state(&salt_call(&sb, &conf, &["state.apply", "old", "test=True"]));
+    assert_eq!(r["result"], Value::Null, "{r}");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains(&format!(
+            "the shmguard binary {old} is version 0.0.9, this Salt module is {}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{r}"
+    );
+    let same = minion(&sb, BIN);
+    let r = only_state(&salt_call(&sb, &same, &["state.apply", "old", "test=True"]));
+    assert!(r.get("warnings").is_none(), "{r}");
+    let v = salt_call(&sb, &same, &["shmguard.version"]);
+    assert_eq!(v["match"], true, "{v}");
+    assert_eq!(v["binary_version"], env!("CARGO_PKG_VERSION"));
+}
+
+/// A pillar for the formula: where the binary goes, one mount point.
+fn formula_pillar(sb: &Sandbox, binary: &str, shm: &str, fstab: &str) -> String {
+    let pillar = sb.path("pillar");
+    sb.sh(&format!("mkdir -p {pillar}"));
+    sb.file("pillar/top.sls", b"base:\n  '*':\n    - shmguard\n");
+    sb.file(
+        "pillar/shmguard.sls",
+        format!(
+            "shmguard:\n  binary: {binary}\n  mounts:\n    {shm}:\n      mode: \"1777\"\n      size: 128m\n      options: [nodev, nosuid]\n      fstab_path: {fstab}\n"
+        )
+        .as_bytes(),
+    );
+    format!("pillar_roots:\n  base:\n    - {pillar}\n")
+}
+
+/// The formula's builds in the sandbox's file roots: files/<arch>/shmguard.
+fn serve(sb: &Sandbox, arch: &str, from: &str) {
+    let dir = sb.path(&format!("srv/shmguard/files/{arch}"));
+    sb.sh(&format!("mkdir -p {dir} && cp {from} {dir}/shmguard"));
+}
+
+#[test]
+fn salt_formula_places_the_build_for_the_minions_cpuarch_then_converges() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"");
+    let placed = sb.path("sbin/shmguard");
+    let conf = minion_with(&sb, &formula_pillar(&sb, &placed, &shm, &fstab));
+    serve(&sb, "x86_64", BIN);
+    let arm = stand_in(&sb, "arm", EM_AARCH64);
+    serve(&sb, "aarch64", &arm);
+
+    // A new minion under test=True: the binary would be placed, the mount state says what
+    // would run (None), nothing is touched.
+    let snap = sb.snapshot(&[&shm], &[&fstab]);
+    let dry = salt_call(&sb, &conf, &["state.apply", "shmguard", "test=True"]);
+    let bin_state = state_named(&dry, "shmguard-binary");
+    assert_eq!(bin_state["result"], Value::Null, "{dry}");
+    let shm_state = state_named(&dry, &format!("shmguard_|-{shm}"));
+    assert_eq!(shm_state["result"], Value::Null, "{dry}");
+    assert!(
+        shm_state["comment"]
+            .as_str()
+            .unwrap()
+            .contains("once it is in place, shmguard would enforce state=mounted"),
+        "{shm_state}"
+    );
+    assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap);
+    assert!(
+        sb.sh(&format!("ls {placed} 2>/dev/null || true"))
+            .is_empty()
+    );
+
+    let real = salt_call(&sb, &conf, &["state.apply", "shmguard"]);
+    for (id, r) in real.as_object().unwrap() {
+        assert_eq!(r["result"], true, "{id}: {r}");
+    }
+    assert_eq!(e_machine(&sb, &placed), 62, "the x86_64 build was placed");
+    assert_eq!(sb.mode(&shm), "1777");
+    assert!(sb.mountinfo(&shm).contains("nosuid,nodev"));
+    assert_eq!(
+        String::from_utf8(sb.read(&fstab)).unwrap(),
+        format!("tmpfs {shm} tmpfs nodev,nosuid,size=128m 0 0\n")
+    );
+
+    // salt/example.sls renders with the formula: the binary, both mount points, the handler.
+    let repo = env!("CARGO_MANIFEST_DIR");
+    sb.sh(&format!(
+        "cp {repo}/salt/example.sls {}",
+        sb.path("srv/example.sls")
+    ));
+    let shown = salt_call(&sb, &conf, &["state.show_sls", "example"]);
+    for id in [
+        "shmguard-binary",
+        "/dev/shm",
+        "/dev/mqueue",
+        "restart-the-app-after-a-shm-change",
+    ] {
+        assert!(shown.get(id).is_some(), "example.sls has no {id}: {shown}");
+    }
+    let handler = shown["restart-the-app-after-a-shm-change"]["cmd"].to_string();
+    assert!(
+        handler.contains(r#"{"onchanges":[{"shmguard":"/dev/shm"}]}"#),
+        "{handler}"
+    );
+
+    // An aarch64 minion gets the aarch64 build (grains as that minion reports them).
+    let arm_conf = minion_with(
+        &sb,
+        &(formula_pillar(&sb, &sb.path("arm-sbin/shmguard"), &shm, &fstab)
+            + "grains:\n  cpuarch: aarch64\n"),
+    );
+    let r = salt_call(&sb, &arm_conf, &["state.apply", "shmguard.binary"]);
+    assert_eq!(only_state(&r)["result"], true, "{r}");
+    assert_eq!(e_machine(&sb, &sb.path("arm-sbin/shmguard")), EM_AARCH64);
+}
+
+#[test]
+fn salt_formula_fails_clearly_for_an_architecture_without_a_build() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"");
+    let placed = sb.path("sbin/shmguard");
+    let conf = minion_with(
+        &sb,
+        &(formula_pillar(&sb, &placed, &shm, &fstab) + "grains:\n  cpuarch: s390x\n"),
+    );
+    serve(&sb, "x86_64", BIN);
+    let snap = sb.snapshot(&[&shm], &[&fstab]);
+    let (local, rc) = salt_call_rc(&sb, &conf, &["state.apply", "shmguard"]);
+    assert_ne!(rc, 0);
+    let bin_state = state_named(&local, "shmguard-binary");
+    assert_eq!(bin_state["result"], false, "{local}");
+    let comment = bin_state["comment"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+        + bin_state["name"].as_str().unwrap_or_default();
+    assert!(
+        comment.contains(
+            "shmguard has no build for this minion's cpuarch s390x: builds exist for aarch64, x86_64"
+        ),
+        "{bin_state}"
+    );
+    let shm_state = state_named(&local, &format!("shmguard_|-{shm}"));
+    assert_eq!(shm_state["result"], false, "{shm_state}");
+    assert!(
+        shm_state["comment"]
+            .as_str()
+            .unwrap()
+            .contains("requisite failed"),
+        "{shm_state}"
+    );
+    assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap);
+}
+
+/// Two free TCP ports on 127.0.0.1.
+fn free_ports() -> (u16, u16) {
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
+}
+
+/// A Salt daemon in its own PID namespace inside the sandbox: killing the returned process
+/// (unshare, by PID) kills the daemon and every process it forked.
+struct Daemon(Child);
+
+impl Daemon {
+    fn start(sb: &Sandbox, program: &str, conf: &str) -> Daemon {
+        let child = sb
+            .command("unshare")
+            .args(["--pid", "--fork", "--kill-child"])
+            .arg(salt_venv_bin(program))
+            .args(["-c", conf, "-l", "warning"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Daemon(child)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `salt -c CONF fleet-minion ARGS --out=json`: the minion's return, the exit code (not
+/// --static: that route drops the minions' retcodes), the output.
+fn salt(sb: &Sandbox, conf: &str, args: &[&str]) -> (Value, i32, String) {
+    let out = sb
+        .command(&salt_venv_bin("salt"))
+        .args(["-c", conf, "--out=json", "-t", "60"])
+        .arg("fleet-minion")
+        .args(args)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        v["fleet-minion"].clone(),
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"");
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let srv = sb.path("srv");
+    // The master serves the modules and the state from its file roots; the minion syncs them.
+    sb.sh(&format!(
+        "mkdir -p {srv} && cp -r {repo}/salt/_states {repo}/salt/_modules {repo}/salt/shmguard {srv}/"
+    ));
+    sls(
+        &sb,
+        "shm",
+        &format!(
+            "{shm}:\n  shmguard.managed:\n    - mode: \"1777\"\n    - size: 128m\n    - options: [nodev, nosuid]\n    - fstab_path: {fstab}\n"
+        ),
+    );
+    let (publish, ret) = free_ports();
+    let mconf = sb.path("master-conf");
+    let nconf = sb.path("minion-conf");
+    sb.sh(&format!("mkdir -p {mconf} {nconf}"));
+    sb.file(
+        "master-conf/master",
+        format!(
+            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {srv}\n",
+            root = sb.path("master-root")
+        )
+        .as_bytes(),
+    );
+    sb.file(
+        "minion-conf/minion",
+        format!(
+            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\nshmguard:\n  binary: {BIN}\n",
+            root = sb.path("minion-root")
+        )
+        .as_bytes(),
+    );
+    let started = Instant::now();
+    let _master = Daemon::start(&sb, "salt-master", &mconf);
+    let _minion = Daemon::start(&sb, "salt-minion", &nconf);
+    loop {
+        let (ping, _, text) = salt(&sb, &mconf, &["test.ping"]);
+        if ping == true {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the minion did not answer within 90 s: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!(
+        "minion answered after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let (sync, _, text) = salt(&sb, &mconf, &["saltutil.sync_all"]);
+    assert!(
+        sync["states"].to_string().contains("states.shmguard"),
+        "{text}"
+    );
+
+    let (states, rc, text) = salt(&sb, &mconf, &["state.apply", "shm"]);
+    assert_eq!(rc, 0, "{text}");
+    let r = only_state(&states);
+    assert_eq!(r["result"], true, "{r}");
+    assert_eq!(r["changes"]["mode"]["new"], "1777", "{r}");
+    assert_eq!(sb.mode(&shm), "1777");
+    assert_eq!(
+        String::from_utf8(sb.read(&fstab)).unwrap(),
+        format!("tmpfs {shm} tmpfs nodev,nosuid,size=128m 0 0\n")
+    );
+
+    let policy = format!(
+        r#"policy={{"path": "{shm}", "mode": "1777", "size": "128m", "options": [nodev, nosuid, noexec]}}"#
+    );
+    let (audit, rc, text) = salt(
+        &sb,
+        &mconf,
+        &["shmguard.audit", &policy, &format!("fstab={fstab}")],
+    );
+    assert_eq!(audit["verdict"], "drift", "noexec is missing: {text}");
+    assert!(
+        rc == 1 && text.contains("Minions returned with non-zero exit code"),
+        "the retcode the audit set on drift reaches the salt command: {rc} {text}"
+    );
+    let id = shm.trim_start_matches('/').replace('/', "-");
+    assert_eq!(
+        audit["checks"][format!("{id}.noexec.live")]["status"],
+        "fail",
+        "{text}"
+    );
+    assert_eq!(
+        audit["checks"][format!("{id}.mode.live")]["status"],
+        "pass",
+        "{text}"
+    );
+    eprintln!(
+        "master/minion test: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
