@@ -34,6 +34,8 @@ pub struct ParamDoc {
     /// Ansible's type word: str, int, bool, list
     pub kind: &'static str,
     pub default: Option<Value>,
+    /// a default that depends on other values, in words (`x-default` in the schema)
+    pub default_text: Option<String>,
     pub choices: Vec<String>,
     pub description: String,
 }
@@ -80,6 +82,7 @@ pub fn param_docs() -> Vec<ParamDoc> {
                     .collect(),
                 kind,
                 default: p.get("default").cloned(),
+                default_text: p.get("x-default").and_then(Value::as_str).map(String::from),
                 choices,
                 description: one_line(p["description"].as_str().unwrap_or_default()),
             }
@@ -110,7 +113,10 @@ pub fn readme_table() -> String {
             p.choices.join(" \\| ")
         };
         let default = match &p.default {
-            None => "unmanaged".to_string(),
+            None => p
+                .default_text
+                .clone()
+                .unwrap_or_else(|| "unmanaged".to_string()),
             Some(Value::String(s)) => format!("`{s}`"),
             Some(v) => format!("`{v}`"),
         };

@@ -202,8 +202,9 @@ def managed(
 
     mode
         Octal mode of the mount root, as a quoted string ("1777" or "01777"). Set live with
-        chmod (the kernel ignores mode= on remount) and as mode= in fstab (tmpfs only).
-        Unmanaged when omitted. In Salt an unquoted mode is read as its digits (1777 as "1777").
+        chmod (the kernel ignores mode= on remount) and, for tmpfs, in fstab as mode= (left out
+        for 1777, the tmpfs default). Unmanaged when omitted. In Salt an unquoted mode is read
+        as its digits (1777 as "1777").
 
     size
         tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0
@@ -304,8 +305,9 @@ def present(
 
     mode
         Octal mode of the mount root, as a quoted string ("1777" or "01777"). Set live with
-        chmod (the kernel ignores mode= on remount) and as mode= in fstab (tmpfs only).
-        Unmanaged when omitted. In Salt an unquoted mode is read as its digits (1777 as "1777").
+        chmod (the kernel ignores mode= on remount) and, for tmpfs, in fstab as mode= (left out
+        for 1777, the tmpfs default). Unmanaged when omitted. In Salt an unquoted mode is read
+        as its digits (1777 as "1777").
 
     size
         tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0
@@ -406,8 +408,9 @@ def ephemeral(
 
     mode
         Octal mode of the mount root, as a quoted string ("1777" or "01777"). Set live with
-        chmod (the kernel ignores mode= on remount) and as mode= in fstab (tmpfs only).
-        Unmanaged when omitted. In Salt an unquoted mode is read as its digits (1777 as "1777").
+        chmod (the kernel ignores mode= on remount) and, for tmpfs, in fstab as mode= (left out
+        for 1777, the tmpfs default). Unmanaged when omitted. In Salt an unquoted mode is read
+        as its digits (1777 as "1777").
 
     size
         tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0
@@ -506,8 +509,9 @@ def absent(
 
     mode
         Octal mode of the mount root, as a quoted string ("1777" or "01777"). Set live with
-        chmod (the kernel ignores mode= on remount) and as mode= in fstab (tmpfs only).
-        Unmanaged when omitted. In Salt an unquoted mode is read as its digits (1777 as "1777").
+        chmod (the kernel ignores mode= on remount) and, for tmpfs, in fstab as mode= (left out
+        for 1777, the tmpfs default). Unmanaged when omitted. In Salt an unquoted mode is read
+        as its digits (1777 as "1777").
 
     size
         tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0

@@ -22,6 +22,7 @@ pub struct Params {
 
     /// Filesystem type. Defaults to mqueue for /dev/mqueue and tmpfs for any other path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-default" = "by path"))]
     pub fstype: Option<FsType>,
 
     /// mounted: the live mount and the fstab entry; present: the fstab entry only; ephemeral:
@@ -31,8 +32,8 @@ pub struct Params {
     pub state: Option<State>,
 
     /// Octal mode of the mount root, as a quoted string ("1777" or "01777"). Set live with
-    /// chmod (the kernel ignores mode= on remount) and as mode= in fstab (tmpfs only).
-    /// Unmanaged when omitted.
+    /// chmod (the kernel ignores mode= on remount) and, for tmpfs, in fstab as mode= (left out
+    /// for 1777, the tmpfs default). Unmanaged when omitted.
     #[serde(
         default,
         deserialize_with = "de_mode",
