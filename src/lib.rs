@@ -21,6 +21,10 @@ use clap::{CommandFactory, Parser};
 
 /// Runs shmguard with these arguments (argv[0] included); returns the exit code.
 pub fn run(args: Vec<OsString>) -> i32 {
+    // The collection's action plugin runs `shmguard -` with the module arguments on stdin.
+    if args.len() == 2 && args[1] == "-" {
+        return frontend::ansible::run_stdin();
+    }
     // Ansible runs a binary module as `shmguard ARGS_FILE`.
     if args.len() == 2 {
         let arg = args[1].to_string_lossy();

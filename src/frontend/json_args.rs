@@ -28,9 +28,13 @@ pub fn parse(
         }
     }
     let mut warnings = Vec::new();
-    if known.contains_key("path") && known.contains_key("name") {
-        warnings.push("Both option path and its alias name are set.".to_string());
-        known.remove("name");
+    for (name, aliases) in NAMES {
+        for alias in aliases.iter() {
+            if known.contains_key(*name) && known.contains_key(*alias) {
+                warnings.push(format!("Both option {name} and its alias {alias} are set."));
+                known.remove(*alias);
+            }
+        }
     }
     let params: Params = serde_json::from_value(Value::Object(known)).map_err(|e| e.to_string())?;
     if !unknown.is_empty() {

@@ -34,10 +34,6 @@ fn ansible_playbook(sb: &Sandbox, pb: &str, extra: &[&str]) -> (Output, String) 
     run_playbook(sb, pb, extra, &[])
 }
 
-fn ansible_playbook_env(sb: &Sandbox, pb: &str, env: &[(&str, &str)]) -> (Output, String) {
-    run_playbook(sb, pb, &[], env)
-}
-
 fn run_playbook(sb: &Sandbox, pb: &str, extra: &[&str], env: &[(&str, &str)]) -> (Output, String) {
     let tmp = sb.path("ansible-tmp");
     let mut c = sb.command(tool("ansible-playbook").to_str().unwrap());
@@ -163,7 +159,7 @@ fn ansible_doc_reads_the_sidecar_documentation() {
         "Declares the state of a tmpfs",
         "- min_size",
         "aliases: [name]",
-        "choices: [mounted, present, ephemeral, absent]",
+        "choices: [mounted, present, ephemeral, absent, absent_from_fstab]",
     ] {
         assert!(
             text.contains(want),
@@ -186,7 +182,11 @@ fn ansible_collection_built_by_install_sh_runs_by_fqcn() {
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shmguard.shm.shmguard:\n        path: {shm}\n        mode: \"1777\"\n        fstab_path: {fstab}\n        bogus: 1\n"
     );
     let pb = sb.file("fqcn.yml", text.as_bytes());
-    let (out, text) = ansible_playbook_env(&sb, &pb, &[("ANSIBLE_COLLECTIONS_PATH", &colls)]);
+    // The action plugin's cache goes to the scratch directory, not the host's /var/cache.
+    let cache = format!("shmguard_cache_dir={}", sb.path("cache"));
+    let extra = ["-e", cache.as_str()];
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.as_str())];
+    let (out, text) = run_playbook(&sb, &pb, &extra, &env);
     assert!(!out.status.success());
     assert!(
         text.contains("Unsupported parameters for (shmguard.shm.shmguard) module: bogus."),
@@ -196,7 +196,11 @@ fn ansible_collection_built_by_install_sh_runs_by_fqcn() {
         .unwrap()
         .replace("        bogus: 1\n", "");
     let pb = sb.file("fqcn.yml", fixed.as_bytes());
-    let (out, text) = ansible_playbook_env(&sb, &pb, &[("ANSIBLE_COLLECTIONS_PATH", &colls)]);
+    let (out, text) = run_playbook(&sb, &pb, &extra, &env);
     assert!(out.status.success() && text.contains("changed=1"), "{text}");
     assert_eq!(sb.mode(&shm), "1777");
+    assert_eq!(
+        sb.sh(&format!("ls {}", sb.path("cache"))).lines().count(),
+        1
+    );
 }

@@ -3,9 +3,11 @@
 
 mod counts;
 mod sandbox;
+mod ssh_host;
 mod strace;
 
 mod ansible;
+mod ansible_ssh;
 mod audit;
 mod bad_input;
 mod check_mode;
