@@ -7,6 +7,7 @@ mod ssh_host;
 mod strace;
 
 mod ansible;
+mod ansible_aarch64;
 mod ansible_ssh;
 mod audit;
 mod bad_input;
