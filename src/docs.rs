@@ -99,6 +99,42 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Folds YAML lines longer than 150 columns whose value is one double-quoted scalar: breaks at
+/// spaces inside the quotes (YAML folds a line break plus indentation back into one space), so
+/// the module source stays within pep8's line length.
+fn fold_long_lines(yaml: &str) -> String {
+    const WIDTH: usize = 150;
+    let mut out = String::new();
+    for line in yaml.lines() {
+        let open = line.find('"');
+        if line.len() <= WIDTH || open.is_none() || !line.ends_with('"') {
+            out += line;
+            out.push('\n');
+            continue;
+        }
+        let pad = " ".repeat(line.len() - line.trim_start().len() + 4);
+        let (mut rest, mut first) = (line, true);
+        while rest.len() > WIDTH - if first { 0 } else { pad.len() } {
+            let limit = WIDTH - if first { 0 } else { pad.len() };
+            let from = if first { open.unwrap_or(0) + 1 } else { 0 };
+            match rest[..limit].rfind(' ').filter(|&i| i > from) {
+                Some(i) => {
+                    out += if first { "" } else { &pad };
+                    out += &rest[..i];
+                    out.push('\n');
+                    rest = &rest[i + 1..];
+                    first = false;
+                }
+                None => break,
+            }
+        }
+        out += if first { "" } else { &pad };
+        out += rest;
+        out.push('\n');
+    }
+    out
+}
+
 fn q(s: &str) -> String {
     Value::String(s.to_string()).to_string()
 }
@@ -258,7 +294,7 @@ fn documentation(flavour: Flavour) -> String {
     }
     y += "  - \"state=absent (alias absent_from_fstab) removes the fstab entry and never unmounts.\"\n";
     y += "seealso:\n  - module: ansible.posix.mount\n  - module: ansible.builtin.file\n";
-    y
+    fold_long_lines(&y)
 }
 
 /// Samples for RETURN keys (top level and nested), by name.
@@ -420,7 +456,7 @@ fn returns(flavour: Flavour) -> String {
     if flavour == Flavour::Collection {
         y += BUILD_RETURN;
     }
-    y
+    fold_long_lines(&y)
 }
 
 /// The Ansible sidecar documentation `ansible/shmguard.yml` (the binary in a playbook's library/).
@@ -461,7 +497,16 @@ fn argument_spec() -> String {
             };
             parts.push(format!("default={d}"));
         }
-        y += &format!("    {}=dict({}),\n", p.name, parts.join(", "));
+        let one_line = format!("    {}=dict({}),\n", p.name, parts.join(", "));
+        y += &if one_line.len() <= 120 {
+            one_line
+        } else {
+            format!(
+                "    {}=dict(\n        {},\n    ),\n",
+                p.name,
+                parts.join(",\n        ")
+            )
+        };
     }
     y += ")";
     y

@@ -170,7 +170,7 @@ class ActionModule(ActionBase):
             cases = ''.join('  %s) A=%s H=%s ;;\n' % (names, a, build_digest(a)) for a, names in present)
             s += ('M=$(uname -m)\ncase $M in\n' + cases +
                   '  *) fail "no build for the CPU $M of this host; builds: %s" ;;\nesac\n'
-                  % ', '.join(sorted(a for a, _ in present)))
+                  % ', '.join(sorted(p[0] for p in present)))
         else:
             s += 'A=%s H=%s\n' % (arch, build_digest(arch))
         s += check_dir_script()

@@ -14,11 +14,15 @@ module: shmguard
 short_description: "Enforce /dev/shm and /dev/mqueue: mode, size, flags, fstab entry, mqueue limits"
 version_added: "0.1.0"
 description:
-  - "Declares the state of a tmpfs (such as /dev/shm) or mqueue mount and makes both the live mount and its fstab entry match it, in one idempotent run."
-  - "Compares desired, live (mountinfo, stat, statvfs) and fstab state by meaning: 4G, 4096m and 4194304k are the same size; no size= in mountinfo is the kernel default; the real mode comes from stat."
+  - "Declares the state of a tmpfs (such as /dev/shm) or mqueue mount and makes both the live mount and its fstab entry match it, in one idempotent
+      run."
+  - "Compares desired, live (mountinfo, stat, statvfs) and fstab state by meaning: 4G, 4096m and 4194304k are the same size; no size= in mountinfo is
+      the kernel default; the real mode comes from stat."
   - "A remount keeps every per-mount flag it is not asked to change. fstab is edited in place, one line, and replaced atomically."
   - "A static binary module: no Python is needed on the target."
-  - "Runs through the collection's action plugin: the static build for the target's CPU (x86_64 or aarch64) is kept on the target in a content-addressed cache and run with the arguments on stdin, one remote command per task; it is uploaded (compressed) only when missing or changed. Python is not needed on the target."
+  - "Runs through the collection's action plugin: the static build for the target's CPU (x86_64 or aarch64) is kept on the target in a
+      content-addressed cache and run with the arguments on stdin, one remote command per task; it is uploaded (compressed) only when missing or
+      changed. Python is not needed on the target."
 author:
   - shmguard maintainers (@shmguard)
 options:
@@ -35,17 +39,20 @@ options:
     choices: [tmpfs, mqueue]
   state:
     description:
-      - "mounted: the live mount and the fstab entry; present: the fstab entry only; ephemeral: the live mount only; absent (or absent_from_fstab, as ansible.posix.mount calls it): remove the fstab entry (never unmounts)."
+      - "mounted: the live mount and the fstab entry; present: the fstab entry only; ephemeral: the live mount only; absent (or absent_from_fstab, as
+          ansible.posix.mount calls it): remove the fstab entry (never unmounts)."
     type: str
     choices: [mounted, present, ephemeral, absent, absent_from_fstab]
     default: "mounted"
   mode:
     description:
-      - "Octal mode of the mount root, as a quoted string (\"1777\" or \"01777\"). Set live with chmod (the kernel ignores mode= on remount) and as mode= in fstab (tmpfs only). Unmanaged when omitted."
+      - "Octal mode of the mount root, as a quoted string (\"1777\" or \"01777\"). Set live with chmod (the kernel ignores mode= on remount) and as
+          mode= in fstab (tmpfs only). Unmanaged when omitted."
     type: str
   size:
     description:
-      - "tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0 for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted."
+      - "tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0 for unlimited. 4G, 4096m and 4194304k are the same
+          size. Unmanaged when omitted."
     type: str
   min_size:
     description:
@@ -53,11 +60,13 @@ options:
     type: str
   nr_inodes:
     description:
-      - "tmpfs inode limit: a count with an optional k/m/g suffix, N% of RAM pages (the kernel default is 50%), or 0 for unlimited. Unmanaged when omitted."
+      - "tmpfs inode limit: a count with an optional k/m/g suffix, N% of RAM pages (the kernel default is 50%), or 0 for unlimited. Unmanaged when
+          omitted."
     type: str
   options:
     description:
-      - "Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime, relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A comma-separated string is accepted too."
+      - "Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime, relatime, strictatime, nodiratime, or their opposites rw,
+          dev, suid, exec, diratime. A comma-separated string is accepted too."
     type: list
     elements: str
     default: []
@@ -111,8 +120,11 @@ attributes:
     description: Is usable alongside become keywords.
     support: full
 notes:
-  - "Builds for x86_64 and aarch64 Linux ship with the collection. The CPU is taken from the host variable shmguard_arch, then from gathered facts (ansible_facts.architecture), else found with uname -m in the same remote command; any other CPU fails the task saying so."
-  - "The cache on the target is /var/cache/shmguard when the task runs as root (become), else ~/.cache/shmguard of the connection user (the host variable shmguard_cache_dir overrides it); it must be a directory only that user can write. Each build is named by its SHA-256 and checked before every run; nothing else is left on the target. Clean it with ansible.builtin.file state=absent on that directory."
+  - "Builds for x86_64 and aarch64 Linux ship with the collection. The CPU is taken from the host variable shmguard_arch, then from gathered facts
+      (ansible_facts.architecture), else found with uname -m in the same remote command; any other CPU fails the task saying so."
+  - "The cache on the target is /var/cache/shmguard when the task runs as root (become), else ~/.cache/shmguard of the connection user (the host
+      variable shmguard_cache_dir overrides it); it must be a directory only that user can write. Each build is named by its SHA-256 and checked
+      before every run; nothing else is left on the target. Clean it with ansible.builtin.file state=absent on that directory."
   - "state=absent (alias absent_from_fstab) removes the fstab entry and never unmounts."
 seealso:
   - module: ansible.posix.mount
@@ -405,7 +417,8 @@ build:
       returned: success
       sample: 0
     reason:
-      description: "cached (the build was in the cache and matched its SHA-256), or why it was uploaded: missing, mismatch (changed build or tampered file) or unsafe (file writable by others)."
+      description: "cached (the build was in the cache and matched its SHA-256), or why it was uploaded: missing, mismatch (changed build or tampered
+          file) or unsafe (file writable by others)."
       type: str
       returned: success
       sample: "cached"
@@ -416,7 +429,11 @@ from ansible.module_utils.basic import AnsibleModule
 ARGUMENT_SPEC = dict(
     path=dict(type="str", aliases=["name"], default="/dev/shm"),
     fstype=dict(type="str", choices=["tmpfs", "mqueue"]),
-    state=dict(type="str", choices=["mounted", "present", "ephemeral", "absent", "absent_from_fstab"], default="mounted"),
+    state=dict(
+        type="str",
+        choices=["mounted", "present", "ephemeral", "absent", "absent_from_fstab"],
+        default="mounted",
+    ),
     mode=dict(type="str"),
     size=dict(type="str"),
     min_size=dict(type="str"),
