@@ -63,3 +63,20 @@ pub fn supported_list() -> String {
     names.sort();
     names.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_alias_given_beside_its_parameter_is_dropped_with_a_warning() {
+        let args = json!({"fstab_path": "/a/fstab", "fstab": "/b/fstab"});
+        let (p, warnings) = parse(args.as_object().unwrap(), "shmguard", |_| false).unwrap();
+        assert_eq!(p.fstab_path.as_deref(), Some("/a/fstab"));
+        assert_eq!(
+            warnings,
+            ["Both option fstab_path and its alias fstab are set."]
+        );
+    }
+}

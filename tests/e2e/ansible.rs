@@ -204,3 +204,76 @@ fn ansible_collection_built_by_install_sh_runs_by_fqcn() {
         1
     );
 }
+
+#[test]
+fn ansible_module_returns_every_backup_in_backup_files() {
+    let sb = Sandbox::new();
+    let mq = sb.mqueue("mqueue", "rw");
+    let fstab = sb.file("fstab", b"# site\n");
+    let sysctl = sb.file("mq.conf", b"# site\nfs.mqueue.queues_max = 256\n");
+    // `fstab` as ansible.posix.mount calls it.
+    let out = sb.module(&serde_json::json!({
+        "path": mq, "fstype": "mqueue", "options": ["nodev"], "queues_max": 512,
+        "fstab": fstab, "sysctl_path": sysctl, "backup": true,
+    }));
+    assert_eq!(out["failed"], false, "{out}");
+    let files: Vec<String> = out["backup_files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no backup_files: {out}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files.len(), 2, "{out}");
+    assert_eq!(out["backup_file"], files[0].as_str());
+    let kept: Vec<Vec<u8>> = files.iter().map(|f| sb.read(f)).collect();
+    assert!(kept.contains(&b"# site\n".to_vec()), "{out}");
+    assert!(
+        kept.contains(&b"# site\nfs.mqueue.queues_max = 256\n".to_vec()),
+        "{out}"
+    );
+}
+
+#[test]
+fn ansible_module_state_absent_from_fstab_removes_the_entry_only() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file(
+        "fstab",
+        format!("# site\ntmpfs {shm} tmpfs nodev 0 0\n").as_bytes(),
+    );
+    let out =
+        sb.module(&serde_json::json!({"path": shm, "state": "absent_from_fstab", "fstab": fstab}));
+    assert_eq!(out["changed"], true, "{out}");
+    assert_eq!(sb.read(&fstab), b"# site\n");
+    assert!(!sb.mountinfo(&shm).is_empty(), "never unmounts");
+}
+
+#[test]
+fn ansible_module_warns_about_noexec_only_on_the_run_that_adds_it() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file("fstab", b"");
+    let args = serde_json::json!({"path": shm, "options": ["nodev", "noexec"], "fstab": fstab});
+    let warns = |out: &serde_json::Value| {
+        out["warnings"].as_array().unwrap().iter().any(|w| {
+            w.as_str()
+                .unwrap()
+                .starts_with("noexec on a shared-memory mount")
+        })
+    };
+    let mut check = args.clone();
+    check["_ansible_check_mode"] = true.into();
+    assert!(
+        warns(&sb.module(&check)),
+        "check mode of a run that would add it warns"
+    );
+    let first = sb.module(&args);
+    assert!(first["changed"] == true && warns(&first), "{first}");
+    let again = sb.module(&args);
+    assert!(again["changed"] == false && !warns(&again), "{again}");
+    assert!(!warns(&sb.module(&check)), "nothing to add: no warning");
+    // Live only (fstab already has it) still adds it: a fresh mount without noexec.
+    sb.sh(&format!("mount -t tmpfs -o size=64m,mode=1777 tmpfs {shm}"));
+    let live = sb.module(&args);
+    assert!(live["changed"] == true && warns(&live), "{live}");
+}
