@@ -186,6 +186,16 @@ fn ansible_ssh_check_and_diff_change_nothing_and_show_the_diff_another_user() {
         snap,
         "--check changed something"
     );
+
+    // no_log: the result is hidden, even with -v.
+    let pb = host.playbook("", &task(&host, "      no_log: true\n"));
+    let (out, text, _) = host.ansible_playbook(&inv, &pb, &["--check", "-v"]);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("censored"), "{text}");
+    assert!(
+        !text.contains(&host.fstab),
+        "no_log leaks the arguments:\n{text}"
+    );
 }
 
 #[test]
