@@ -277,3 +277,47 @@ fn ansible_module_warns_about_noexec_only_on_the_run_that_adds_it() {
     let live = sb.module(&args);
     assert!(live["changed"] == true && warns(&live), "{live}");
 }
+
+#[test]
+fn ansible_doc_lists_and_documents_the_collection_module() {
+    let sb = Sandbox::new();
+    let colls = sb.path("collections");
+    let install = format!("{}/ansible/install.sh", env!("CARGO_MANIFEST_DIR"));
+    sb.sh(&format!(
+        "SHMGUARD_BIN={BIN} {install} --collection {colls} >/dev/null"
+    ));
+    let tmp = sb.path("ansible-tmp");
+    let doc = |args: &[&str]| {
+        let out = sb
+            .command(tool("ansible-doc").to_str().unwrap())
+            .args(args)
+            .env("ANSIBLE_HOME", &tmp)
+            .env("ANSIBLE_LOCAL_TEMP", &tmp)
+            .env("ANSIBLE_COLLECTIONS_PATH", &colls)
+            .env("ANSIBLE_NOCOLOR", "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        text
+    };
+    let list = doc(&["-l", "shmguard.shm"]);
+    assert!(
+        list.contains("shmguard.shm.shmguard") && list.contains("Enforce /dev/shm"),
+        "{list}"
+    );
+    let text = doc(&["shmguard.shm.shmguard"]);
+    for want in [
+        "absent_from_fstab",
+        "aliases: [fstab]",
+        "shmguard.shm.shmguard:",
+        "backup_files",
+        "uploaded_bytes",
+    ] {
+        assert!(text.contains(want), "ansible-doc lacks {want:?}:\n{text}");
+    }
+}

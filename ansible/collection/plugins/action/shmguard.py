@@ -189,6 +189,7 @@ class ActionModule(ActionBase):
                 'mkdir -p "$C" || fail "cannot create the cache directory $C"\n'
                 'private "$C" d || fail "the cache directory $C must be owned by uid $(id -u) and writable by no one else"\n'
                 'B="$C/$H" T="$C/.upload.$$"\n'
+                '[ ! -d "$B" ] || fail "$B is a directory, not a build: remove it"\n'
                 'trap \'rm -f "$T"\' EXIT\n'
                 'gzip -dc > "$T" || fail "cannot unpack the build into $C (is gzip installed, is there room?)"\n'
                 '[ "$(sum256 "$T")" = "$H" ] || fail "the uploaded build does not match its SHA-256 $H"\n'
