@@ -87,6 +87,10 @@ fn ansible_ssh_uploads_once_then_runs_one_remote_command_another_user() {
             "{text}"
         );
         assert_eq!(build(&result), ("cached".to_string(), 0), "{result}");
+        assert_eq!(
+            result["build"]["arch"], "x86_64",
+            "found by uname -m: {result}"
+        );
         assert_eq!(commands, 1, "a compliant run is ONE remote command\n{text}");
         assert!(
             !text.contains("noexec on a shared-memory mount"),

@@ -35,7 +35,10 @@ ARCH_ALIASES = {
 BUILDS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'files')
 ROOT_CACHE = '/var/cache/shmguard'
 USER_CACHE = '$HOME/.cache/shmguard'
+# First line of the first command's output: the build is missing (then: arch, reason), or
+# it runs (then: arch; its JSON result follows).
 MISS = 'SHMGUARD-MISS'
+RAN = 'SHMGUARD-RUN'
 
 # Per controller process: path -> (mtime, size, sha256, gzip bytes or None).
 _BUILDS = {}
@@ -147,10 +150,12 @@ class ActionModule(ActionBase):
             uploaded = len(blob)
             res = self._low_level_execute_command(self._upload_script(digest, cache_dir), sudoable=True,
                                                   in_data=args_json.encode('utf-8') + b'\n' + blob)
+        elif first.startswith(RAN):
+            arch, reason = first.split()[1], 'cached'
         else:
-            reason = None
+            return self._parse(res)  # failed before running a build: no build to report
         result = self._parse(res)
-        result['build'] = dict(arch=arch, uploaded_bytes=uploaded, reason=reason or 'cached')
+        result['build'] = dict(arch=arch, uploaded_bytes=uploaded, reason=reason)
         return result
 
     def _target_arch(self, task_vars):
@@ -178,7 +183,7 @@ class ActionModule(ActionBase):
               'if [ ! -e "$B" ]; then echo "%s $A missing"\n'
               'elif ! private "$B" -; then echo "%s $A unsafe"\n'
               'elif [ "$(sum256 "$B")" != "$H" ]; then echo "%s $A mismatch"\n'
-              'else exec "$B" -\nfi\n') % (MISS, MISS, MISS)
+              'else echo "%s $A"; exec "$B" -\nfi\n') % (MISS, MISS, MISS, RAN)
         return s
 
     def _upload_script(self, digest, cache_dir):
