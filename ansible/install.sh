@@ -4,8 +4,11 @@
 #   ansible/install.sh --collection OUT_DIR   -> the collection shmguard.shm, unpacked under
 #                                                OUT_DIR/ansible_collections (for a tarball to
 #                                                install: ansible/build-collection)
-# The module is the static musl binary (runs on any x86_64 Linux target, no Python needed);
-# it is built first with bench/build-static when missing. SHMGUARD_BIN overrides which binary is installed.
+# The library/ form is the plain binary module: Ansible copies it to the host on every task
+# (about five remote commands per task). The collection's action plugin keeps the build cached
+# on the host instead (one remote command per task): prefer it for more than a few hosts
+# (docs/ansible.md). The static musl binary is built first with bench/build-static when
+# missing; SHMGUARD_BIN overrides which binary is installed (for this machine's CPU).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
