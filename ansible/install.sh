@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the shmguard module for Ansible.
 #   ansible/install.sh PLAYBOOK_DIR           -> PLAYBOOK_DIR/library/shmguard (+ shmguard.yml)
-#   ansible/install.sh --collection OUT_DIR   -> a collection tree shmguard.shm with
-#                                                plugins/modules/shmguard, built with ansible-galaxy
-# The module is the static musl binary (runs on any x86_64 Linux target, no Python needed);
-# it is built first with bench/build-static when missing. SHMGUARD_BIN overrides which binary is installed.
+#   ansible/install.sh --collection OUT_DIR   -> the collection shmguard.shm, unpacked under
+#                                                OUT_DIR/ansible_collections (for a tarball to
+#                                                install: ansible/build-collection)
+# The library/ form is the plain binary module: Ansible copies it to the host on every task
+# (about five remote commands per task). The collection's action plugin keeps the build cached
+# on the host instead (one remote command per task): prefer it for more than a few hosts
+# (docs/ansible.md). The static musl binary is built first with bench/build-static when
+# missing; SHMGUARD_BIN overrides which binary is installed (for this machine's CPU).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -17,26 +21,19 @@ fi
 case "${1:-}" in
   --collection)
     out=${2:?usage: install.sh --collection OUT_DIR}
+    # The collection as ansible/build-collection packs it, unpacked: plugins/ (the documented
+    # module and the action plugin) and this binary as the build for this machine's CPU.
     coll="$out/ansible_collections/shmguard/shm"
-    mkdir -p "$coll/plugins/modules" "$coll/meta" "$coll/tests/sanity"
-    install -m 0755 "$bin" "$coll/plugins/modules/shmguard"
-    install -m 0644 "$here/shmguard.yml" "$coll/plugins/modules/shmguard.yml"
-    version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)
-    cat > "$coll/galaxy.yml" <<YAML
-namespace: shmguard
-name: shm
-version: $version
-readme: README.md
-authors: [shmguard contributors]
-description: Enforce /dev/shm and /dev/mqueue state, live and in fstab (static binary module)
-license: [MIT]
-tags: [linux, tmpfs, shm, cis]
-YAML
-    echo 'requires_ansible: ">=2.14.0"' > "$coll/meta/runtime.yml"
-    cp "$root/README.md" "$coll/README.md"
-    # validate-modules cannot read a binary module; everything else in ansible-test sanity applies.
-    for v in 2.19 2.20 2.21; do echo "plugins/modules/shmguard validate-modules!skip" > "$coll/tests/sanity/ignore-$v.txt"; done
-    echo "collection shmguard.shm in $coll (use it as shmguard.shm.shmguard; ansible-galaxy collection build $coll)"
+    mkdir -p "$coll"
+    cp -r "$here/collection/." "$coll/"
+    rm -f "$coll"/files/shmguard-linux-*
+    arch=$(uname -m); case $arch in amd64) arch=x86_64 ;; arm64) arch=aarch64 ;; esac
+    install -m 0644 "$bin" "$coll/files/shmguard-linux-$arch"
+    for other in x86_64 aarch64; do
+      b=$root/target/$other-unknown-linux-musl/release/shmguard
+      [ "$other" = "$arch" ] || [ ! -f "$b" ] || install -m 0644 "$b" "$coll/files/shmguard-linux-$other"
+    done
+    echo "collection shmguard.shm in $coll (use it as shmguard.shm.shmguard; the tarball: ansible/build-collection)"
     ;;
   ""|-h|--help)
     echo "usage: $0 PLAYBOOK_DIR | --collection OUT_DIR" >&2

@@ -1,5 +1,7 @@
-//! Documents generated from the parameter table: the JSON Schemas, the Ansible sidecar doc,
-//! the README's parameter table and the Salt wrappers' signatures, argument docs and version. A test compares them with the committed files
+//! Documents generated from the parameter table: the JSON Schemas, the Ansible module's
+//! documentation (the collection's plugins/modules/shmguard.py with its argument_spec, and the
+//! sidecar for a playbook's library/), the README's parameter table and the Salt wrappers'
+//! signatures, argument docs and version. A test compares them with the committed files
 //! (`SHMGUARD_BLESS=1 cargo test docs_fresh` rewrites them). Pure: no I/O.
 
 use schemars::schema_for;
@@ -71,6 +73,13 @@ pub fn param_docs() -> Vec<ParamDoc> {
                         .unwrap_or_default()
                 })
                 .filter_map(|v| v.as_str().map(String::from))
+                .chain(
+                    p["x-choice-aliases"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(alias, _)| alias.clone()),
+                )
                 .collect();
             ParamDoc {
                 name: name.to_string(),
@@ -92,6 +101,42 @@ pub fn param_docs() -> Vec<ParamDoc> {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Folds YAML lines longer than 150 columns whose value is one double-quoted scalar: breaks at
+/// spaces inside the quotes (YAML folds a line break plus indentation back into one space), so
+/// the module source stays within pep8's line length.
+fn fold_long_lines(yaml: &str) -> String {
+    const WIDTH: usize = 150;
+    let mut out = String::new();
+    for line in yaml.lines() {
+        let open = line.find('"');
+        if line.len() <= WIDTH || open.is_none() || !line.ends_with('"') {
+            out += line;
+            out.push('\n');
+            continue;
+        }
+        let pad = " ".repeat(line.len() - line.trim_start().len() + 4);
+        let (mut rest, mut first) = (line, true);
+        while rest.len() > WIDTH - if first { 0 } else { pad.len() } {
+            let limit = WIDTH - if first { 0 } else { pad.len() };
+            let from = if first { open.unwrap_or(0) + 1 } else { 0 };
+            match rest[..limit].rfind(' ').filter(|&i| i > from) {
+                Some(i) => {
+                    out += if first { "" } else { &pad };
+                    out += &rest[..i];
+                    out.push('\n');
+                    rest = &rest[i + 1..];
+                    first = false;
+                }
+                None => break,
+            }
+        }
+        out += if first { "" } else { &pad };
+        out += rest;
+        out.push('\n');
+    }
+    out
 }
 
 fn q(s: &str) -> String {
@@ -138,98 +183,252 @@ const DESCRIPTION: [&str; 4] = [
     "A static binary module: no Python is needed on the target.",
 ];
 
-const EXAMPLES: &str = r#"- name: /dev/shm usable by every user, 4G, CIS flags, persisted in fstab
-  shmguard:
+/// The collection's fully qualified module name.
+pub const FQCN: &str = "shmguard.shm.shmguard";
+
+/// The examples, with `module` as the name tasks call.
+fn examples(module: &str) -> String {
+    format!(
+        r#"- name: /dev/shm usable by every user, 4G, CIS flags, persisted in fstab
+  {module}:
     path: /dev/shm
     mode: "1777"
     size: 4G
     options: [nodev, nosuid, noexec]
+    backup: true
 
-- name: make sure /dev/shm is at least 8G for the training job, never shrink it
-  shmguard:
+- name: Make sure /dev/shm is at least 8G for the training job, never shrink it
+  {module}:
     min_size: 8G
     state: ephemeral
 
 - name: /dev/mqueue with room for more queues
-  shmguard:
+  {module}:
     path: /dev/mqueue
     mode: "1777"
     options: [nodev, nosuid, noexec]
     queues_max: 512
 
-- name: audit only (check mode), see the would-be diff
-  shmguard:
+- name: Drop the /dev/shm line from fstab, as ansible.posix.mount state=absent_from_fstab would
+  {module}:
+    path: /dev/shm
+    state: absent_from_fstab
+    fstab: /etc/fstab
+
+- name: Audit only (check mode), see the would-be diff
+  {module}:
     mode: "1777"
     options: [nodev, nosuid, noexec]
   check_mode: true
   diff: true
-"#;
+"#
+    )
+}
 
-/// The Ansible sidecar documentation `ansible/shmguard.yml`.
-pub fn ansible_sidecar() -> String {
-    let mut y = String::new();
-    y += "# Copyright: shmguard contributors\n# MIT License (see LICENSE)\n";
-    y += "# Generated from src/spec/params.rs and src/report.rs: SHMGUARD_BLESS=1 cargo test docs_fresh\n";
-    y += "DOCUMENTATION:\n  module: shmguard\n";
-    y += &format!("  short_description: {}\n", q(SHORT));
-    y += "  version_added: \"0.1.0\"\n  description:\n";
+/// Which documentation: the collection's module (FQCN examples, an action plugin that picks
+/// the build) or the binary in a playbook's library/.
+#[derive(Clone, Copy, PartialEq)]
+enum Flavour {
+    Collection,
+    Library,
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("{by}{l}\n")
+            }
+        })
+        .collect()
+}
+
+/// The DOCUMENTATION mapping, as YAML lines at column 0.
+fn documentation(flavour: Flavour) -> String {
+    let mut y = String::from("module: shmguard\n");
+    y += &format!("short_description: {}\n", q(SHORT));
+    y += "version_added: \"0.1.0\"\ndescription:\n";
     for d in DESCRIPTION {
-        y += &format!("    - {}\n", q(d));
+        y += &format!("  - {}\n", q(d));
     }
-    y += "  author:\n    - shmguard contributors\n  options:\n";
+    if flavour == Flavour::Collection {
+        y += &format!(
+            "  - {}\n",
+            q(
+                "Runs through the collection's action plugin: the static build for the target's CPU (x86_64 or aarch64) is kept on the target in a content-addressed cache and run with the arguments on stdin, one remote command per task; it is uploaded (compressed) only when missing or changed. Python is not needed on the target."
+            )
+        );
+    }
+    y += "author:\n  - shmguard maintainers (@shmguard)\noptions:\n";
     for p in param_docs() {
         y += &format!(
-            "    {}:\n      description:\n        - {}\n      type: {}\n",
+            "  {}:\n    description:\n      - {}\n    type: {}\n",
             p.name,
             q(&p.description),
             p.kind
         );
         if p.kind == "list" {
-            y += "      elements: str\n";
+            y += "    elements: str\n";
         }
         if !p.aliases.is_empty() {
-            y += &format!("      aliases: [{}]\n", p.aliases.join(", "));
+            y += &format!("    aliases: [{}]\n", p.aliases.join(", "));
         }
         if !p.choices.is_empty() {
-            y += &format!("      choices: [{}]\n", p.choices.join(", "));
+            y += &format!("    choices: [{}]\n", p.choices.join(", "));
         }
         if let Some(d) = &p.default {
-            y += &format!("      default: {d}\n");
+            y += &format!("    default: {d}\n");
         }
     }
-    y += "  attributes:\n";
-    y += "    check_mode:\n      description: Can run in check_mode and return changed status prediction without modifying target.\n      support: full\n";
-    y += "    diff_mode:\n      description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.\n      support: full\n";
-    y += "    platform:\n      description: Target OS/families that can be operated against.\n      support: full\n      platforms: posix\n";
-    y += "  notes:\n    - \"The binary must match the target's CPU; the static musl build runs on any x86_64 Linux.\"\n";
-    y += "    - \"state=absent removes the fstab entry and never unmounts.\"\n";
-    y += "EXAMPLES: |\n";
-    for l in EXAMPLES.lines() {
-        y += &if l.is_empty() {
-            "\n".to_string()
-        } else {
-            format!("  {l}\n")
-        };
+    y += "attributes:\n";
+    y += "  check_mode:\n    description: Can run in check_mode and return changed status prediction without modifying target.\n    support: full\n";
+    y += "  diff_mode:\n    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.\n    support: full\n";
+    y += "  platform:\n    description: Target OS/families that can be operated against.\n    support: full\n    platforms: posix\n";
+    if flavour == Flavour::Collection {
+        y += "  action:\n    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.\n    support: full\n";
+        y += "  async:\n    description: Supports being used with the C(async) keyword.\n    support: none\n    details: A run takes milliseconds; a task with async fails with a message saying so.\n";
+        y +=
+            "  become:\n    description: Is usable alongside become keywords.\n    support: full\n";
     }
-    y += "RETURN:\n";
-    let result = result_schema();
-    for (name, v) in result["properties"].as_object().into_iter().flatten() {
-        let kind = match v["type"].as_str().or_else(|| v["type"][0].as_str()) {
-            Some("boolean") => "bool",
-            Some("array") => "list",
-            Some("string") => "str",
-            _ => "dict",
-        };
-        let returned = if ["diff", "backup_file", "before", "after"].contains(&name.as_str()) {
+    y += "notes:\n";
+    if flavour == Flavour::Collection {
+        y += "  - \"Builds for x86_64 and aarch64 Linux ship with the collection. The CPU is taken from the host variable shmguard_arch, then from gathered facts (ansible_facts.architecture), else found with uname -m in the same remote command; any other CPU fails the task saying so.\"\n";
+        y += "  - \"The cache on the target is /var/cache/shmguard when the task runs as root (become), else ~/.cache/shmguard of the connection user (the host variable shmguard_cache_dir overrides it); it must be a directory only that user can write. Each build is named by its SHA-256 and checked before every run; nothing else is left on the target. Clean it with ansible.builtin.file state=absent on that directory.\"\n";
+    } else {
+        y += "  - \"The binary must match the target's CPU; the static musl build runs on any x86_64 Linux.\"\n";
+    }
+    y += "  - \"state=absent (alias absent_from_fstab) removes the fstab entry and never unmounts.\"\n";
+    y += "seealso:\n  - module: ansible.posix.mount\n  - module: ansible.builtin.file\n";
+    fold_long_lines(&y)
+}
+
+/// Samples for RETURN keys (top level and nested), by name.
+fn sample(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "actions" => {
+            r#"["remount /dev/shm: size 64M -> 4G, add nodev, nosuid, noexec", "chmod /dev/shm 0755 -> 1777"]"#
+        }
+        "backup_file" => r#""/etc/fstab.2026-11-27T10:00:00Z~""#,
+        "backup_files" => r#"["/etc/fstab.2026-11-27T10:00:00Z~"]"#,
+        "check_mode" => "false",
+        "msg" => r#""/dev/shm: 2 changes made""#,
+        "path" => r#""/dev/shm""#,
+        "mounted" => "true",
+        "fstype" => r#""tmpfs""#,
+        "source" => r#""tmpfs""#,
+        "mode" => r#""1777""#,
+        "bytes" => "4294967296",
+        "human" => r#""4G""#,
+        "nr_inodes" => "1048576",
+        "options" => r#"["rw", "nosuid", "nodev", "noexec", "relatime"]"#,
+        "line" => "3",
+        "spec" => r#""tmpfs""#,
+        "vfstype" => r#""tmpfs""#,
+        "text" => r#""tmpfs /dev/shm tmpfs nodev,nosuid,noexec,size=4G 0 0""#,
+        "mqueue" | "sysctl" => r#"{"msg_max": 10, "msgsize_max": 8192, "queues_max": 256}"#,
+        _ => return None,
+    })
+}
+
+/// Descriptions for result fields whose type has no doc comment.
+fn fallback_description(name: &str) -> &str {
+    match name {
+        "mounted" => "Whether a filesystem is mounted at the path.",
+        "fstype" => "Filesystem type of the live mount.",
+        "source" => "Source (device) field of the live mount.",
+        "bytes" => "The limit in bytes.",
+        "spec" => "fstab field 1: the device or source.",
+        "vfstype" => "fstab field 3: the filesystem type.",
+        "options" => "The options.",
+        "before" | "after" => "The content, before or after.",
+        "before_header" | "after_header" => {
+            "What the content is: the live mount or the file's path."
+        }
+        "warnings" => "Warnings.",
+        other => other,
+    }
+}
+
+/// The schema of `v` with a `$ref` (direct, in anyOf, or in items) resolved: (type word,
+/// referenced object schema).
+fn resolve<'a>(root: &'a Value, v: &'a Value) -> (&'static str, Option<&'a Value>) {
+    let deref = |r: &Value| {
+        r.as_str()
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .map(|d| &root["$defs"][d])
+    };
+    let types = v["type"].to_string();
+    if types.contains("array") {
+        return ("list", deref(&v["items"]["$ref"]));
+    }
+    let via_any = v["anyOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|a| deref(&a["$ref"]));
+    if let Some(def) = deref(&v["$ref"]).or(via_any) {
+        return ("dict", Some(def));
+    }
+    let kind = if types.contains("boolean") {
+        "bool"
+    } else if types.contains("integer") {
+        "int"
+    } else if types.contains("string") {
+        "str"
+    } else {
+        "dict"
+    };
+    (kind, None)
+}
+
+/// RETURN entries for the properties of `obj`, nested with `contains`, at `pad`.
+fn return_entries(root: &Value, obj: &Value, pad: &str, top: bool) -> String {
+    let mut y = String::new();
+    for (name, v) in obj["properties"].as_object().into_iter().flatten() {
+        if top && ["changed", "failed", "warnings"].contains(&name.as_str()) {
+            continue; // Ansible's common return values
+        }
+        let (kind, def) = resolve(root, v);
+        let desc = v["description"]
+            .as_str()
+            .map(one_line)
+            .unwrap_or_else(|| fallback_description(name).to_string());
+        let returned = if !top {
+            "success"
+        } else if ["diff", "backup_file", "backup_files", "before", "after"]
+            .contains(&name.as_str())
+        {
             "when available"
         } else {
             "always"
         };
-        let desc = one_line(v["description"].as_str().unwrap_or(name));
         y += &format!(
-            "  {name}:\n    description: {}\n    type: {kind}\n    returned: {returned}\n",
+            "{pad}{name}:\n{pad}  description: {}\n{pad}  type: {kind}\n{pad}  returned: {returned}\n",
             q(&desc)
         );
+        if kind == "list" {
+            let elements = match def {
+                Some(_) => "dict",
+                None => "str",
+            };
+            y += &format!("{pad}  elements: {elements}\n");
+        }
+        let fits = |s: &&str| match kind {
+            "list" => s.starts_with('['),
+            "str" => s.starts_with('"'),
+            "dict" => s.starts_with('{'),
+            "bool" => *s == "true" || *s == "false",
+            _ => s.starts_with(|c: char| c.is_ascii_digit()),
+        };
+        if let Some(s) = sample(name).filter(fits).filter(|_| def.is_none()) {
+            y += &format!("{pad}  sample: {s}\n");
+        }
+        if let Some(def) = def {
+            y += &format!("{pad}  contains:\n");
+            y += &return_entries(root, def, &format!("{pad}    "), false);
+        }
     }
     y
 }
@@ -379,4 +578,119 @@ pub fn salt_state_block() -> String {
     py += "\n\n";
     py += SALT_END;
     py
+}
+
+/// What the action plugin adds to the result: which build ran and whether it was uploaded.
+const BUILD_RETURN: &str = r#"build:
+  description: "Which build of shmguard ran on the target, added by the action plugin."
+  type: dict
+  returned: success
+  contains:
+    arch:
+      description: "The build's CPU: x86_64 or aarch64."
+      type: str
+      returned: success
+      sample: "x86_64"
+    uploaded_bytes:
+      description: "Bytes of compressed build sent to the target by this task; 0 when the cached build was run."
+      type: int
+      returned: success
+      sample: 0
+    reason:
+      description: "cached (the build was in the cache and matched its SHA-256), or why it was uploaded: missing, mismatch (changed build or tampered file) or unsafe (file writable by others)."
+      type: str
+      returned: success
+      sample: "cached"
+"#;
+
+/// The RETURN mapping, as YAML lines at column 0.
+fn returns(flavour: Flavour) -> String {
+    let result = result_schema();
+    let mut y = return_entries(&result, &result, "", true);
+    if flavour == Flavour::Collection {
+        y += BUILD_RETURN;
+    }
+    fold_long_lines(&y)
+}
+
+/// The Ansible sidecar documentation `ansible/shmguard.yml` (the binary in a playbook's library/).
+pub fn ansible_sidecar() -> String {
+    let mut y = String::new();
+    y += "# Copyright: shmguard contributors\n# MIT License (see LICENSE)\n";
+    y += "# Generated from src/spec/params.rs and src/report.rs: SHMGUARD_BLESS=1 cargo test docs_fresh\n";
+    y += "DOCUMENTATION:\n";
+    y += &indent(&documentation(Flavour::Library), "  ");
+    y += "EXAMPLES: |\n";
+    y += &indent(&examples("shmguard"), "  ");
+    y += "RETURN:\n";
+    y += &indent(&returns(Flavour::Library), "  ");
+    y
+}
+
+/// The argument_spec as a Python dict literal, from the same table as the docs.
+fn argument_spec() -> String {
+    let mut y = String::from("dict(\n");
+    for p in param_docs() {
+        let mut parts = vec![format!("type=\"{}\"", p.kind)];
+        if p.kind == "list" {
+            parts.push("elements=\"str\"".into());
+        }
+        if !p.aliases.is_empty() {
+            let a: Vec<String> = p.aliases.iter().map(|a| format!("\"{a}\"")).collect();
+            parts.push(format!("aliases=[{}]", a.join(", ")));
+        }
+        if !p.choices.is_empty() {
+            let c: Vec<String> = p.choices.iter().map(|c| format!("\"{c}\"")).collect();
+            parts.push(format!("choices=[{}]", c.join(", ")));
+        }
+        if let Some(d) = &p.default {
+            let d = match d {
+                Value::Bool(true) => "True".to_string(),
+                Value::Bool(false) => "False".to_string(),
+                other => other.to_string(),
+            };
+            parts.push(format!("default={d}"));
+        }
+        let one_line = format!("    {}=dict({}),\n", p.name, parts.join(", "));
+        y += &if one_line.len() <= 120 {
+            one_line
+        } else {
+            format!(
+                "    {}=dict(\n        {},\n    ),\n",
+                p.name,
+                parts.join(",\n        ")
+            )
+        };
+    }
+    y += ")";
+    y
+}
+
+/// The collection's `plugins/modules/shmguard.py`: the documentation and argument_spec every
+/// Ansible tool reads. The work is done by the action plugin (plugins/action/shmguard.py),
+/// which runs the static build on the target; this file only runs if that plugin is bypassed.
+pub fn ansible_module_py() -> String {
+    let mut y = String::new();
+    y += "#!/usr/bin/python\n# -*- coding: utf-8 -*-\n";
+    y += "# Copyright: (c) shmguard contributors\n";
+    y += "# MIT License (see LICENSE or https://opensource.org/licenses/MIT)\n";
+    y += "# SPDX-License-Identifier: MIT\n";
+    y += "# Generated from src/spec/params.rs and src/report.rs by src/docs.rs:\n";
+    y += "#   SHMGUARD_BLESS=1 cargo test docs_fresh\n\n";
+    y += "from __future__ import absolute_import, division, print_function\n__metaclass__ = type\n\n";
+    y += "DOCUMENTATION = r\"\"\"\n";
+    y += &documentation(Flavour::Collection);
+    y += "\"\"\"\n\nEXAMPLES = r\"\"\"\n";
+    y += &examples(FQCN);
+    y += "\"\"\"\n\nRETURN = r\"\"\"\n";
+    y += &returns(Flavour::Collection);
+    y += "\"\"\"\n\nfrom ansible.module_utils.basic import AnsibleModule\n\n";
+    y += "ARGUMENT_SPEC = ";
+    y += &argument_spec();
+    y += "\n\n\ndef main():\n";
+    y += "    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)\n";
+    y += "    module.fail_json(msg=\"shmguard.shm.shmguard runs through its action plugin (plugins/action/shmguard.py), \"\n";
+    y += "                         \"which was bypassed: call the module by its FQCN from a playbook or ad-hoc command\")\n\n\n";
+    y += "if __name__ == \"__main__\":\n    main()\n";
+    y
 }

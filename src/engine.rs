@@ -154,7 +154,12 @@ pub fn run(params: &Params, mode: RunMode) -> Report {
         match apply(&plan) {
             Ok(applied) => {
                 report.actions = applied.done;
-                report.backup_file = applied.backups.first().map(|p| p.display().to_string());
+                report.backup_files = applied
+                    .backups
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect();
+                report.backup_file = report.backup_files.first().cloned();
             }
             Err(e) => {
                 report.failed = true;

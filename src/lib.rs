@@ -22,6 +22,10 @@ use clap::{CommandFactory, Parser};
 /// Runs shmguard with these arguments (argv[0] included); returns the exit code: 0 done or
 /// compliant, 2 drift found (audit and probe only), 1 every error, usage errors included.
 pub fn run(args: Vec<OsString>) -> i32 {
+    // The collection's action plugin runs `shmguard -` with the module arguments on stdin.
+    if args.len() == 2 && args[1] == "-" {
+        return frontend::ansible::run_stdin();
+    }
     // Ansible runs a binary module as `shmguard ARGS_FILE`. Only a word that names an existing
     // file is read as one: any other word is a command, and a mistyped one gets clap's error
     // (with its suggestion) instead of "cannot read the module arguments file".

@@ -35,9 +35,12 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<Vec<DiffItem>>,
     pub warnings: Vec<String>,
-    /// The copy of fstab (or of the sysctl file) kept when backup is set.
+    /// The copy of fstab (or of the sysctl file) kept when backup is set: the first of backup_files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_file: Option<String>,
+    /// Every copy kept when backup is set (fstab and the sysctl file), in the order made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backup_files: Vec<String>,
 }
 
 /// The state of one mount point: live mount, fstab entry, mqueue limits.

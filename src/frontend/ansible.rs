@@ -1,11 +1,26 @@
 //! Ansible binary-module protocol: argv[1] is a JSON args file (task parameters plus
-//! `_ansible_*` keys); stdout is exactly one JSON object. Rejects unknown parameters with
-//! AnsibleModule's own wording; honours `_ansible_check_mode` and `_ansible_diff`.
+//! `_ansible_*` keys), or `-` for the args on stdin (how the collection's action plugin runs
+//! the cached build: one remote command, nothing written to the target); stdout is exactly
+//! one JSON object. Rejects unknown parameters with AnsibleModule's own wording; honours
+//! `_ansible_check_mode` and `_ansible_diff`.
 
 use serde_json::{Map, Value, json};
 
 use crate::engine::{self, RunMode};
 use crate::frontend::json_args;
+
+/// `shmguard -`: reads the module arguments from stdin, prints the result; the exit code.
+pub fn run_stdin() -> i32 {
+    let mut bytes = Vec::new();
+    let out = match std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes) {
+        Ok(_) => run_args(&bytes),
+        Err(e) => fail(&format!(
+            "shmguard: cannot read the module arguments from stdin: {e}"
+        )),
+    };
+    println!("{out}");
+    i32::from(out["failed"] == true)
+}
 
 /// Runs the module on the args file's bytes and returns the result object.
 pub fn run_args(bytes: &[u8]) -> Value {
@@ -65,7 +80,7 @@ mod tests {
         assert_eq!(out["failed"], true);
         assert_eq!(
             out["msg"],
-            "Unsupported parameters for (shmguard) module: bogus, zzz. Supported parameters include: backup, fstab_path, fstype, init, min_size, mode, msg_max, msgsize_max, nr_inodes, options, path (name), queues_max, size, state, sysctl_path."
+            "Unsupported parameters for (shmguard) module: bogus, zzz. Supported parameters include: backup, fstab_path (fstab), fstype, init, min_size, mode, msg_max, msgsize_max, nr_inodes, options, path (name), queues_max, size, state, sysctl_path."
         );
     }
 
@@ -74,7 +89,7 @@ mod tests {
         let out = run(json!({"state": "bogus", "zzz": 1}));
         assert_eq!(
             out["msg"],
-            "value of state must be one of: absent, ephemeral, mounted, present, got: bogus"
+            "value of state must be one of: absent, absent_from_fstab, ephemeral, mounted, present, got: bogus"
         );
     }
 

@@ -28,9 +28,13 @@ pub fn parse(
         }
     }
     let mut warnings = Vec::new();
-    if known.contains_key("path") && known.contains_key("name") {
-        warnings.push("Both option path and its alias name are set.".to_string());
-        known.remove("name");
+    for (name, aliases) in NAMES {
+        for alias in aliases.iter() {
+            if known.contains_key(*name) && known.contains_key(*alias) {
+                warnings.push(format!("Both option {name} and its alias {alias} are set."));
+                known.remove(*alias);
+            }
+        }
     }
     let params: Params = serde_json::from_value(Value::Object(known)).map_err(|e| e.to_string())?;
     if !unknown.is_empty() {
@@ -58,4 +62,21 @@ pub fn supported_list() -> String {
         .collect();
     names.sort();
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_alias_given_beside_its_parameter_is_dropped_with_a_warning() {
+        let args = json!({"fstab_path": "/a/fstab", "fstab": "/b/fstab"});
+        let (p, warnings) = parse(args.as_object().unwrap(), "shmguard", |_| false).unwrap();
+        assert_eq!(p.fstab_path.as_deref(), Some("/a/fstab"));
+        assert_eq!(
+            warnings,
+            ["Both option fstab_path and its alias fstab are set."]
+        );
+    }
 }

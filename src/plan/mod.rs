@@ -5,6 +5,7 @@
 pub mod boot;
 mod fstab_entry;
 mod live;
+mod noexec_warning;
 mod plan_error;
 mod sysctl;
 
@@ -134,6 +135,8 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, PlanError> {
     if desired.fstype == FsType::Mqueue {
         sysctl::plan(desired, &mut plan)?;
     }
+    let path = desired.path.as_bytes();
+    noexec_warning::keep_only_when_added(&mut plan.warnings, observed, &plan.expected, path);
     Ok(plan)
 }
 

@@ -26,9 +26,10 @@ pub struct Params {
     pub fstype: Option<FsType>,
 
     /// mounted: the live mount and the fstab entry; present: the fstab entry only; ephemeral:
-    /// the live mount only; absent: remove the fstab entry (never unmounts).
+    /// the live mount only; absent (or absent_from_fstab, as ansible.posix.mount calls it):
+    /// remove the fstab entry (never unmounts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("default" = "mounted"))]
+    #[schemars(extend("default" = "mounted", "x-choice-aliases" = {"absent_from_fstab": "absent"}))]
     pub state: Option<State>,
 
     /// Octal mode of the mount root, as a quoted string ("1777" or "01777"). Set live with
@@ -130,10 +131,11 @@ pub struct Params {
     /// fstab file to manage.
     #[serde(
         default,
+        alias = "fstab",
         deserialize_with = "de_fstab_path",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(extend("default" = "/etc/fstab"))]
+    #[schemars(extend("default" = "/etc/fstab", "x-aliases" = ["fstab"]))]
     pub fstab_path: Option<String>,
 
     /// Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
@@ -162,7 +164,7 @@ pub const NAMES: &[(&str, &[&str])] = &[
     ("msgsize_max", &[]),
     ("sysctl_path", &[]),
     ("init", &[]),
-    ("fstab_path", &[]),
+    ("fstab_path", &["fstab"]),
     ("backup", &[]),
 ];
 
@@ -181,13 +183,14 @@ enum StringOrInt {
 
 /// A closed set of words with Ansible's wording for a value outside it.
 macro_rules! choice_enum {
-    ($name:ident, $param:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
+    ($name:ident, $param:literal, { $($variant:ident => $word:literal $(| $alias:literal)*),+ $(,)? }) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
         #[serde(rename_all = "lowercase")]
         pub enum $name { $($variant),+ }
 
         impl $name {
-            pub const WORDS: &'static [&'static str] = &[$($word),+];
+            /// Every accepted word, aliases included (AnsibleModule lists them all as choices).
+            pub const WORDS: &'static [&'static str] = &[$($word $(, $alias)*),+];
 
             pub fn word(self) -> &'static str {
                 match self { $($name::$variant => $word),+ }
@@ -195,7 +198,7 @@ macro_rules! choice_enum {
 
             pub fn parse(text: &str) -> Result<Self, String> {
                 match text {
-                    $($word => Ok($name::$variant),)+
+                    $($word $(| $alias)* => Ok($name::$variant),)+
                     other => {
                         let mut words = Self::WORDS.to_vec();
                         words.sort_unstable();
@@ -222,7 +225,7 @@ choice_enum!(State, "state", {
     Mounted => "mounted",
     Present => "present",
     Ephemeral => "ephemeral",
-    Absent => "absent",
+    Absent => "absent" | "absent_from_fstab",
 });
 
 choice_enum!(FsType, "fstype", {
@@ -394,11 +397,18 @@ mod tests {
     }
 
     #[test]
+    fn ansible_posix_mount_names_are_accepted() {
+        let p = parse(json!({"state": "absent_from_fstab", "fstab": "/x/fstab"})).unwrap();
+        assert_eq!(p.state, Some(State::Absent));
+        assert_eq!(p.fstab_path.as_deref(), Some("/x/fstab"));
+    }
+
+    #[test]
     fn a_bad_choice_uses_ansibles_wording() {
         let e = parse(json!({"state": "bogus"})).unwrap_err();
         assert_eq!(
             e,
-            "value of state must be one of: absent, ephemeral, mounted, present, got: bogus"
+            "value of state must be one of: absent, absent_from_fstab, ephemeral, mounted, present, got: bogus"
         );
     }
 

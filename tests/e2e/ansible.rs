@@ -34,10 +34,6 @@ fn ansible_playbook(sb: &Sandbox, pb: &str, extra: &[&str]) -> (Output, String) 
     run_playbook(sb, pb, extra, &[])
 }
 
-fn ansible_playbook_env(sb: &Sandbox, pb: &str, env: &[(&str, &str)]) -> (Output, String) {
-    run_playbook(sb, pb, &[], env)
-}
-
 fn run_playbook(sb: &Sandbox, pb: &str, extra: &[&str], env: &[(&str, &str)]) -> (Output, String) {
     let tmp = sb.path("ansible-tmp");
     let mut c = sb.command(tool("ansible-playbook").to_str().unwrap());
@@ -163,7 +159,7 @@ fn ansible_doc_reads_the_sidecar_documentation() {
         "Declares the state of a tmpfs",
         "- min_size",
         "aliases: [name]",
-        "choices: [mounted, present, ephemeral, absent]",
+        "choices: [mounted, present, ephemeral, absent, absent_from_fstab]",
     ] {
         assert!(
             text.contains(want),
@@ -186,7 +182,11 @@ fn ansible_collection_built_by_install_sh_runs_by_fqcn() {
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shmguard.shm.shmguard:\n        path: {shm}\n        mode: \"1777\"\n        fstab_path: {fstab}\n        bogus: 1\n"
     );
     let pb = sb.file("fqcn.yml", text.as_bytes());
-    let (out, text) = ansible_playbook_env(&sb, &pb, &[("ANSIBLE_COLLECTIONS_PATH", &colls)]);
+    // The action plugin's cache goes to the scratch directory, not the host's /var/cache.
+    let cache = format!("shmguard_cache_dir={}", sb.path("cache"));
+    let extra = ["-e", cache.as_str()];
+    let env = [("ANSIBLE_COLLECTIONS_PATH", colls.as_str())];
+    let (out, text) = run_playbook(&sb, &pb, &extra, &env);
     assert!(!out.status.success());
     assert!(
         text.contains("Unsupported parameters for (shmguard.shm.shmguard) module: bogus."),
@@ -196,7 +196,128 @@ fn ansible_collection_built_by_install_sh_runs_by_fqcn() {
         .unwrap()
         .replace("        bogus: 1\n", "");
     let pb = sb.file("fqcn.yml", fixed.as_bytes());
-    let (out, text) = ansible_playbook_env(&sb, &pb, &[("ANSIBLE_COLLECTIONS_PATH", &colls)]);
+    let (out, text) = run_playbook(&sb, &pb, &extra, &env);
     assert!(out.status.success() && text.contains("changed=1"), "{text}");
     assert_eq!(sb.mode(&shm), "1777");
+    assert_eq!(
+        sb.sh(&format!("ls {}", sb.path("cache"))).lines().count(),
+        1
+    );
+}
+
+#[test]
+fn ansible_module_returns_every_backup_in_backup_files() {
+    let sb = Sandbox::new();
+    let mq = sb.mqueue("mqueue", "rw");
+    let fstab = sb.file("fstab", b"# site\n");
+    let sysctl = sb.file("mq.conf", b"# site\nfs.mqueue.queues_max = 256\n");
+    // `fstab` as ansible.posix.mount calls it.
+    let out = sb.module(&serde_json::json!({
+        "path": mq, "fstype": "mqueue", "options": ["nodev"], "queues_max": 512,
+        "fstab": fstab, "sysctl_path": sysctl, "backup": true,
+    }));
+    assert_eq!(out["failed"], false, "{out}");
+    let files: Vec<String> = out["backup_files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no backup_files: {out}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files.len(), 2, "{out}");
+    assert_eq!(out["backup_file"], files[0].as_str());
+    let kept: Vec<Vec<u8>> = files.iter().map(|f| sb.read(f)).collect();
+    assert!(kept.contains(&b"# site\n".to_vec()), "{out}");
+    assert!(
+        kept.contains(&b"# site\nfs.mqueue.queues_max = 256\n".to_vec()),
+        "{out}"
+    );
+}
+
+#[test]
+fn ansible_module_state_absent_from_fstab_removes_the_entry_only() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file(
+        "fstab",
+        format!("# site\ntmpfs {shm} tmpfs nodev 0 0\n").as_bytes(),
+    );
+    let out =
+        sb.module(&serde_json::json!({"path": shm, "state": "absent_from_fstab", "fstab": fstab}));
+    assert_eq!(out["changed"], true, "{out}");
+    assert_eq!(sb.read(&fstab), b"# site\n");
+    assert!(!sb.mountinfo(&shm).is_empty(), "never unmounts");
+}
+
+#[test]
+fn ansible_module_warns_about_noexec_only_on_the_run_that_adds_it() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file("fstab", b"");
+    let args = serde_json::json!({"path": shm, "options": ["nodev", "noexec"], "fstab": fstab});
+    let warns = |out: &serde_json::Value| {
+        out["warnings"].as_array().unwrap().iter().any(|w| {
+            w.as_str()
+                .unwrap()
+                .starts_with("noexec on a shared-memory mount")
+        })
+    };
+    let mut check = args.clone();
+    check["_ansible_check_mode"] = true.into();
+    assert!(
+        warns(&sb.module(&check)),
+        "check mode of a run that would add it warns"
+    );
+    let first = sb.module(&args);
+    assert!(first["changed"] == true && warns(&first), "{first}");
+    let again = sb.module(&args);
+    assert!(again["changed"] == false && !warns(&again), "{again}");
+    assert!(!warns(&sb.module(&check)), "nothing to add: no warning");
+    // Live only (fstab already has it) still adds it: a fresh mount without noexec.
+    sb.sh(&format!("mount -t tmpfs -o size=64m,mode=1777 tmpfs {shm}"));
+    let live = sb.module(&args);
+    assert!(live["changed"] == true && warns(&live), "{live}");
+}
+
+#[test]
+fn ansible_doc_lists_and_documents_the_collection_module() {
+    let sb = Sandbox::new();
+    let colls = sb.path("collections");
+    let install = format!("{}/ansible/install.sh", env!("CARGO_MANIFEST_DIR"));
+    sb.sh(&format!(
+        "SHMGUARD_BIN={BIN} {install} --collection {colls} >/dev/null"
+    ));
+    let tmp = sb.path("ansible-tmp");
+    let doc = |args: &[&str]| {
+        let out = sb
+            .command(tool("ansible-doc").to_str().unwrap())
+            .args(args)
+            .env("ANSIBLE_HOME", &tmp)
+            .env("ANSIBLE_LOCAL_TEMP", &tmp)
+            .env("ANSIBLE_COLLECTIONS_PATH", &colls)
+            .env("ANSIBLE_NOCOLOR", "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        text
+    };
+    let list = doc(&["-l", "shmguard.shm"]);
+    assert!(
+        list.contains("shmguard.shm.shmguard") && list.contains("Enforce /dev/shm"),
+        "{list}"
+    );
+    let text = doc(&["shmguard.shm.shmguard"]);
+    for want in [
+        "absent_from_fstab",
+        "aliases: [fstab]",
+        "shmguard.shm.shmguard:",
+        "backup_files",
+        "uploaded_bytes",
+    ] {
+        assert!(text.contains(want), "ansible-doc lacks {want:?}:\n{text}");
+    }
 }

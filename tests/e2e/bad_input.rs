@@ -50,7 +50,7 @@ fn cases(shm: &str, mq: &str) -> Vec<(Value, &'static str)> {
         ),
         (
             json!({"path": shm, "state": "bogus"}),
-            "value of state must be one of: absent, ephemeral, mounted, present, got: bogus",
+            "value of state must be one of: absent, absent_from_fstab, ephemeral, mounted, present, got: bogus",
         ),
         (
             json!({"path": shm, "fstype": "ext4"}),
@@ -169,7 +169,7 @@ fn cases(shm: &str, mq: &str) -> Vec<(Value, &'static str)> {
         ),
         (
             json!({"path": shm, "state": 1}),
-            "value of state must be one of: absent, ephemeral, mounted, present, got: 1",
+            "value of state must be one of: absent, absent_from_fstab, ephemeral, mounted, present, got: 1",
         ),
         (
             json!({"path": shm, "backup": 2}),

@@ -1,5 +1,6 @@
-//! Generated documents match the parameter table: JSON Schemas, the Ansible sidecar doc, the
-//! README table, the Salt wrappers' generated functions and version. `SHMGUARD_BLESS=1 cargo test docs_fresh` rewrites them.
+//! Generated documents match the parameter table: JSON Schemas, the Ansible sidecar doc and
+//! the collection's module documentation, the README table, the Salt wrappers' generated
+//! functions and version. `SHMGUARD_BLESS=1 cargo test docs_fresh` rewrites them.
 
 use std::path::PathBuf;
 
@@ -41,6 +42,25 @@ fn docs_fresh_schemas() {
 #[test]
 fn docs_fresh_ansible_sidecar() {
     check("ansible/shmguard.yml", &shmguard::docs::ansible_sidecar());
+}
+
+#[test]
+fn docs_fresh_ansible_collection_module() {
+    check(
+        "ansible/collection/plugins/modules/shmguard.py",
+        &shmguard::docs::ansible_module_py(),
+    );
+}
+
+#[test]
+fn docs_fresh_ansible_collection_version_is_the_crate_version() {
+    let galaxy = std::fs::read_to_string(root().join("ansible/collection/galaxy.yml")).unwrap();
+    let want = format!("version: {}\n", env!("CARGO_PKG_VERSION"));
+    assert!(
+        galaxy.contains(&want),
+        "ansible/collection/galaxy.yml must say `{}` (the version in Cargo.toml)",
+        want.trim()
+    );
 }
 
 #[test]

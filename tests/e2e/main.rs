@@ -3,9 +3,12 @@
 
 mod counts;
 mod sandbox;
+mod ssh_host;
 mod strace;
 
 mod ansible;
+mod ansible_aarch64;
+mod ansible_ssh;
 mod audit;
 mod bad_input;
 mod boot;
