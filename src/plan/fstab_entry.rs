@@ -154,8 +154,9 @@ pub(super) fn line_target(
 }
 
 /// The options column the desired state wants, starting from the one in the file: `flags`
-/// (when given: the target flags, and the ways of booting they must hold for), and the desired size, inodes and mode. Values are compared by meaning (4G =
-/// 4096m; no size= is the default), so equal spellings are kept.
+/// (when given: the target flags, and the ways of booting they must hold for), and the
+/// desired size, inodes and mode. Values are compared by meaning (4G = 4096m; no size= is the
+/// default), so equal spellings are kept.
 pub(super) fn edit_options(
     current: &[String],
     d: &Desired,
