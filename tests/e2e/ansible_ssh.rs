@@ -54,7 +54,9 @@ fn ansible_ssh_uploads_once_then_runs_one_remote_command_another_user() {
     );
     let fstab = String::from_utf8(host.sb.read(&host.fstab)).unwrap();
     assert!(
-        fstab.contains("tmpfs /dev/shm tmpfs nodev,nosuid,noexec,size=128m 0 0"),
+        // relatime: the live mount's atime, which systemd's remount at boot would otherwise
+        // replace with PID 1's strictatime
+        fstab.contains("tmpfs /dev/shm tmpfs nodev,nosuid,noexec,relatime,size=128m 0 0"),
         "{fstab}"
     );
 
@@ -181,7 +183,7 @@ fn ansible_ssh_check_and_diff_change_nothing_and_show_the_diff_another_user() {
         "{text}"
     );
     assert!(
-        text.contains("+tmpfs /dev/shm tmpfs nodev,nosuid,noexec,size=128m 0 0"),
+        text.contains("+tmpfs /dev/shm tmpfs nodev,nosuid,noexec,relatime,size=128m 0 0"),
         "{text}"
     );
     assert_eq!(result["check_mode"], true, "{result}");
