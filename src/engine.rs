@@ -226,5 +226,16 @@ pub fn status(params: &Params) -> Result<StateView, String> {
     let desired = Desired::from_params(params).map_err(|e| e.to_string())?;
     let desired = crate::observe::follow_link(&desired).map_err(|e| e.to_string())?;
     let observed = observe(&desired).map_err(|e| e.to_string())?;
-    Ok(StateView::of(&observed, &desired))
+    let mut v = StateView::of(&observed, &desired);
+    v.free_inodes = observed
+        .live
+        .as_ref()
+        .and_then(|l| match (l.nr_inodes, l.usage.used_inodes) {
+            (Some(total), Some(used)) if total > 0 => Some(total.saturating_sub(used)),
+            _ => None,
+        });
+    if observed.fstab.bytes.is_none() {
+        v.fstab_missing = Some(observed.fstab.path.display().to_string());
+    }
+    Ok(v)
 }

@@ -76,6 +76,13 @@ pub struct StateView {
     /// mqueue limits persisted in sysctl_path (mqueue only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sysctl: Option<BTreeMap<String, u64>>,
+    /// `status` only: free inodes of the live mount (statvfs; absent when unlimited). Every
+    /// shared-memory object and named semaphore takes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_inodes: Option<u64>,
+    /// `status` only: the fstab file read, when it does not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fstab_missing: Option<String>,
     /// What the next boot gives the mount point, predicted from the fstab line and the init
     /// system (nothing is mounted to find out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,16 +195,15 @@ impl StateView {
         let Some(b) = &self.boot else {
             return String::new();
         };
-        let mut s = format!(
-            "boot: {}
-",
-            b.describe
-        );
         if !b.mounted {
-            s += "boot mounted: no (no fstab entry)
-";
-            return s;
+            return if b.systemd {
+                "boot: not mounted (no fstab entry, and systemd mounts no other path itself)\n"
+            } else {
+                "boot: no fstab entry; mounted at boot only if the init system or the container runtime does it\n"
+            }
+            .to_string();
         }
+        let mut s = format!("boot: {}\n", b.describe);
         if let Some(m) = &b.mode {
             s += &format!("boot mode: {m}\n");
         }
@@ -234,6 +240,9 @@ impl StateView {
             s += &format!("nr_inodes: {}\n", inodes_word(n));
         }
         s += &format!("options: {}\n", self.options.join(","));
+        if let Some(n) = self.free_inodes {
+            s += &format!("free inodes: {n}\n");
+        }
         for (k, v) in self.mqueue.iter().flatten() {
             s += &format!("fs.mqueue.{k}: {v}\n");
         }

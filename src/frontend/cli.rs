@@ -296,9 +296,10 @@ fn status(s: &StatusArgs) -> i32 {
             for line in v.live_text().lines() {
                 println!("  {line}");
             }
-            match &v.fstab {
-                Some(f) => println!("  fstab: line {}: {}", f.line, f.text),
-                None => println!("  fstab: no entry"),
+            match (&v.fstab, &v.fstab_missing) {
+                (Some(f), _) => println!("  fstab: line {}: {}", f.line, f.text),
+                (None, Some(path)) => println!("  fstab: {path} does not exist"),
+                (None, None) => println!("  fstab: no entry"),
             }
             for line in v.boot_text().lines() {
                 println!("  {line}");

@@ -62,7 +62,7 @@ fn diff_shows_the_live_state_the_next_boot_and_fstab_before_and_after() {
         diff[1]["before"]
             .as_str()
             .unwrap()
-            .contains("boot mounted: no")
+            .contains("boot: no fstab entry")
     );
     assert!(
         diff[1]["after"]

@@ -147,3 +147,22 @@ fn a_link_others_could_redirect_is_refused_naming_it() {
     );
     assert_eq!(sb.snapshot(&["/run/shm"], &[&fstab]), snap);
 }
+
+/// `status` shows the free inodes (every shared-memory object and semaphore takes one) and
+/// says when the fstab it was given does not exist, instead of "no entry".
+#[test]
+fn status_shows_free_inodes_and_a_missing_fstab() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=8m,nr_inodes=100,mode=1777");
+    sb.sh(&format!("touch {shm}/a {shm}/b {shm}/c"));
+    let free: u64 = sb.sh(&format!("stat -f -c %d {shm}")).trim().parse().unwrap();
+    let fstab = sb.file("fstab", b"");
+    let v = status(&sb, &shm, &fstab);
+    assert_eq!(v["free_inodes"], free, "{v}");
+    assert!(free < 100 - 2, "three files take three inodes: {free}");
+    let missing = sb.path("nowhere/fstab");
+    let out = sb.run(&["status", "--fstab-path", &missing, &shm]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("fstab: {missing} does not exist")), "{text}");
+    assert!(text.contains(&format!("free inodes: {free}")), "{text}");
+}

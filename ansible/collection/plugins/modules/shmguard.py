@@ -245,6 +245,11 @@ after:
           description: "Whether the init system is systemd (detected, or the `init` parameter)."
           type: bool
           returned: success
+    free_inodes:
+      description: "`status` only: free inodes of the live mount (statvfs; absent when unlimited). Every shared-memory object and named semaphore
+          takes one."
+      type: int
+      returned: success
     fstab:
       description: "The first fstab entry for the mount point."
       type: dict
@@ -274,6 +279,10 @@ after:
           type: str
           returned: success
           sample: "tmpfs"
+    fstab_missing:
+      description: "`status` only: the fstab file read, when it does not exist."
+      type: str
+      returned: success
     fstype:
       description: "Filesystem type of the live mount."
       type: str
@@ -410,6 +419,11 @@ before:
           description: "Whether the init system is systemd (detected, or the `init` parameter)."
           type: bool
           returned: success
+    free_inodes:
+      description: "`status` only: free inodes of the live mount (statvfs; absent when unlimited). Every shared-memory object and named semaphore
+          takes one."
+      type: int
+      returned: success
     fstab:
       description: "The first fstab entry for the mount point."
       type: dict
@@ -439,6 +453,10 @@ before:
           type: str
           returned: success
           sample: "tmpfs"
+    fstab_missing:
+      description: "`status` only: the fstab file read, when it does not exist."
+      type: str
+      returned: success
     fstype:
       description: "Filesystem type of the live mount."
       type: str
