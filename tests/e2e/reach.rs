@@ -155,7 +155,11 @@ fn status_shows_free_inodes_and_a_missing_fstab() {
     let sb = Sandbox::new();
     let shm = sb.tmpfs("shm", "size=8m,nr_inodes=100,mode=1777");
     sb.sh(&format!("touch {shm}/a {shm}/b {shm}/c"));
-    let free: u64 = sb.sh(&format!("stat -f -c %d {shm}")).trim().parse().unwrap();
+    let free: u64 = sb
+        .sh(&format!("stat -f -c %d {shm}"))
+        .trim()
+        .parse()
+        .unwrap();
     let fstab = sb.file("fstab", b"");
     let v = status(&sb, &shm, &fstab);
     assert_eq!(v["free_inodes"], free, "{v}");
@@ -163,6 +167,9 @@ fn status_shows_free_inodes_and_a_missing_fstab() {
     let missing = sb.path("nowhere/fstab");
     let out = sb.run(&["status", "--fstab-path", &missing, &shm]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains(&format!("fstab: {missing} does not exist")), "{text}");
+    assert!(
+        text.contains(&format!("fstab: {missing} does not exist")),
+        "{text}"
+    );
     assert!(text.contains(&format!("free inodes: {free}")), "{text}");
 }
