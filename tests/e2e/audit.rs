@@ -37,7 +37,8 @@ fn json_audit(sb: &Sandbox, args: &[&str]) -> (i32, Value) {
     )
 }
 
-fn failing(v: &Value) -> Vec<String> {
+/// The ids of the failing checks of an audit report, in order.
+pub fn failing(v: &Value) -> Vec<String> {
     v["targets"]
         .as_array()
         .unwrap()

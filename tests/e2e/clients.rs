@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::audit::failing;
 use crate::sandbox::{BIN, Sandbox, require_real_root};
 
 const SYSTEM_PYTHON: &str = "/usr/bin/python3";
@@ -183,17 +184,6 @@ fn failing_probe(v: &Value) -> Vec<String> {
         .collect()
 }
 
-fn failing_audit(v: &Value) -> Vec<String> {
-    v["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|t| t["checks"].as_array().unwrap().clone())
-        .filter(|c| c["status"] == "fail")
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// The `shmguard apply ...` lines in the remedies of the failing probe checks and in the
 /// details of the failing audit checks, each once, in order.
 fn remedies(probe: Option<&Value>, audit: Option<&Value>) -> Vec<String> {
@@ -243,7 +233,7 @@ fn broken_shm(m: &Matrix, want_probe: &[&str], want_audit: &[&str]) {
         );
     }
     let audit = m.profile("multiprocessing");
-    assert_eq!(failing_audit(&audit), want_audit, "{audit}");
+    assert_eq!(failing(&audit), want_audit, "{audit}");
     let fixes = remedies(Some(&probe), Some(&audit));
     assert!(!fixes.is_empty(), "no remedy to follow: {probe}\n{audit}");
     for f in &fixes {
@@ -315,7 +305,7 @@ fn clients_another_user_mode_0777_works_but_is_a_security_problem() {
     assert!(r.values().all(|v| v == "ok"), "{r:?}");
     assert!(passed(&m.probe("", &[])), "programs work: the probe passes");
     let audit = m.profile("multiprocessing");
-    assert_eq!(failing_audit(&audit), ["dev-shm.mode.live"]);
+    assert_eq!(failing(&audit), ["dev-shm.mode.live"]);
     assert!(audit.to_string().contains("security problem"), "{audit}");
     for f in remedies(None, Some(&audit)) {
         m.follow(&f);
@@ -408,7 +398,7 @@ fn broken_mqueue(m: &Matrix, want_probe: &str, want_audit: &[&str]) {
         "{probe}"
     );
     let audit = m.profile("mqueue");
-    assert_eq!(failing_audit(&audit), want_audit, "{audit}");
+    assert_eq!(failing(&audit), want_audit, "{audit}");
     assert_eq!(
         m.profile("multiprocessing")["compliant"],
         true,
@@ -493,11 +483,7 @@ fn clients_another_user_without_dev_mqueue_programs_work() {
     assert!(m.works(&MQ, ""));
     working_shm(&m);
     let audit = m.profile("mqueue");
-    assert_eq!(
-        failing_audit(&audit)[0],
-        "dev-mqueue.mounted.live",
-        "{audit}"
-    );
+    assert_eq!(failing(&audit)[0], "dev-mqueue.mounted.live", "{audit}");
     for f in remedies(None, Some(&audit)) {
         m.follow(&f);
     }
