@@ -30,3 +30,4 @@ mod salt;
 mod salt_fleet;
 mod states;
 mod tmpfs;
+mod vocabulary;
