@@ -23,6 +23,7 @@ mod faults;
 mod fstab_edit;
 mod fstab_libmount;
 mod hostile;
+mod locks;
 mod messages;
 mod mqueue;
 mod probe;
