@@ -54,10 +54,11 @@ pub struct AuditArgs {
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// Run as this user (name or uid); needs root
+    /// Run as this user (name or uid); needs root [default: the calling user]
     #[arg(long)]
     pub user: Option<String>,
-    /// Reserve this many bytes of real pages in /dev/shm, e.g. 1G
+    /// Reserve this many bytes of real pages in /dev/shm, e.g. 1G [default: none, no
+    /// reservation]
     #[arg(long)]
     pub bytes: Option<String>,
     /// text or json [default: text on a terminal, else json]

@@ -84,7 +84,7 @@ pub struct ApplyArgs {
     /// tmpfs size: bytes, k/m/g/t/p/e suffix, N% of RAM, 0 = unlimited (unmanaged when omitted)
     #[arg(long, conflicts_with = "min_size")]
     pub size: Option<String>,
-    /// Grow the tmpfs to at least this size, never shrink
+    /// Grow the tmpfs to at least this size, never shrink (unmanaged when omitted)
     #[arg(long)]
     pub min_size: Option<String>,
     /// tmpfs inode limit: count, k/m/g/t/p/e suffix, N% of RAM pages, 0 = unlimited (unmanaged when
@@ -95,13 +95,13 @@ pub struct ApplyArgs {
     /// noexec, ...
     #[arg(long = "options", short = 'o', alias = "option", value_delimiter = ',')]
     pub options: Vec<String>,
-    /// mqueue: /proc/sys/fs/mqueue/queues_max
+    /// mqueue: /proc/sys/fs/mqueue/queues_max (unmanaged when omitted)
     #[arg(long)]
     pub queues_max: Option<i64>,
-    /// mqueue: /proc/sys/fs/mqueue/msg_max
+    /// mqueue: /proc/sys/fs/mqueue/msg_max (unmanaged when omitted)
     #[arg(long)]
     pub msg_max: Option<i64>,
-    /// mqueue: /proc/sys/fs/mqueue/msgsize_max
+    /// mqueue: /proc/sys/fs/mqueue/msgsize_max (unmanaged when omitted)
     #[arg(long)]
     pub msgsize_max: Option<i64>,
     /// fstab file to manage [default: /etc/fstab]
