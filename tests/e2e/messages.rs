@@ -3,9 +3,6 @@
 //! detail without a verb, the fstab_path error's example, `status --json` contradicting the
 //! text for a path with no entry, and size suffixes the README did not list.
 
-use std::io::Write;
-use std::process::Stdio;
-
 use serde_json::Value;
 
 use crate::sandbox::{BIN, Sandbox};
@@ -14,20 +11,7 @@ const JIT: &str = "some JITs, e.g. Chrome";
 
 /// `shmguard salt` with this state's arguments, as the Salt state module runs it.
 fn salt_state(sb: &Sandbox, args: Value) -> Value {
-    let mut child = sb
-        .command(BIN)
-        .arg("salt")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(args.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = sb.run_with_input(BIN, &["salt"], args.to_string().as_bytes());
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

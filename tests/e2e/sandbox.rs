@@ -160,17 +160,26 @@ impl Sandbox {
         p
     }
 
+    /// Runs `program ARGS` inside with `input` on its stdin; returns the output.
+    pub fn run_with_input(&self, program: &str, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .command(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     /// Writes a scratch file (fstab, sysctl) and returns its path.
     pub fn file(&self, rel: &str, bytes: &[u8]) -> String {
         let p = self.dir.join(rel);
-        let mut input = self
-            .command("sh")
-            .args(["-c", &format!("cat > '{}'", p.display())])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        input.stdin.take().unwrap().write_all(bytes).unwrap();
-        assert!(input.wait().unwrap().success());
+        let script = format!("cat > '{}'", p.display());
+        let out = self.run_with_input("sh", &["-c", &script], bytes);
+        assert!(out.status.success(), "{out:?}");
         p.display().to_string()
     }
 
