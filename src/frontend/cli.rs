@@ -17,11 +17,12 @@ pub(crate) fn words(words: &'static [&'static str]) -> clap::builder::PossibleVa
     clap::builder::PossibleValuesParser::new(words.iter().copied())
 }
 
-/// `--json`, the older spelling of `--format json`, kept (hidden) on every command.
+/// `--json`, the older spelling of `--format json`, kept (hidden) on every command that has
+/// a `--format`; given with `--format` it is a usage error, not a silent choice.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct JsonAlias {
     /// Same as --format json
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
 }
 
@@ -390,6 +391,14 @@ mod tests {
             &["shmguard", "probe", "--json"],
         ] {
             parse(old).unwrap();
+        }
+        for both in [
+            &["shmguard", "apply", "--json", "--format", "text"][..],
+            &["shmguard", "status", "--json", "--format", "json"],
+            &["shmguard", "audit", "--format", "junit", "--json"],
+        ] {
+            let e = parse(both).unwrap_err();
+            assert!(e.contains("cannot be used with"), "{both:?}: {e}");
         }
         let Command::Apply(a) = parse(&["shmguard", "apply", "--option", "nodev,nosuid"])
             .unwrap()
