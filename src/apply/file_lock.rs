@@ -12,11 +12,13 @@
 //! Other tools can join: `flock /run/lock/shmguard/etc-fstab.lock CMD`.
 //!
 //! Fallback: when /run/lock/shmguard cannot be made or is not the caller's own 0700 directory
-//! (no /run/lock in a minimal container, a read-only /run, an unprivileged run in a user
-//! namespace, a directory someone else made first), the lock is a flock on the managed
-//! file's directory itself, opened without following links. That still serialises every
-//! shmguard run on the file (more coarsely: every file in that directory) and creates
-//! nothing. Runs on one file take one or the other the same way, as they see the same /run.
+//! (no /run/lock in a minimal container, a read-only /run, root of a user namespace, who sees
+//! the host's /run/lock as another user's, a directory someone else made first), the lock is
+//! a flock on the managed file's directory itself, opened without following links. That
+//! still serialises every shmguard run on the file (more coarsely: every file in that
+//! directory) and creates nothing. Runs on one file take one or the other the same way, as
+//! they see the same /run; and the writer still compares the file with the bytes it planned
+//! from just before its rename, so a run that finds it changed fails rather than overwrite.
 //!
 //! The lock belongs to the open file description: it is released when the descriptor is
 //! closed, also when the process is killed, so a crashed run never leaves it held. Lock files
@@ -123,9 +125,17 @@ fn lock_in(
     hold(fd, &st, path, wait, held)
 }
 
-/// The lock directory, made if missing; None (use the fallback) when it cannot be made or
-/// is not a directory of the caller's that only the caller can enter.
+/// The lock directory, made if missing; None (use the fallback) when its parent is not
+/// root's or the caller's, or it cannot be made, or it is not a directory of the caller's
+/// that only the caller can enter.
 fn own_private_dir(dir: &Path) -> Option<OwnedFd> {
+    let me = nix::unistd::geteuid().as_raw();
+    // Root of a user namespace sees the host's /run/lock as owned by the overflow uid: its
+    // locks would be a directory of an unprivileged user on the host, so it falls back.
+    let parent = nix::sys::stat::stat(dir.parent()?).ok()?;
+    if parent.st_uid != 0 && parent.st_uid != me {
+        return None;
+    }
     match nix::unistd::mkdir(dir, Mode::from_bits_truncate(0o700)) {
         Ok(()) | Err(Errno::EEXIST) => {}
         Err(_) => return None,
@@ -137,7 +147,7 @@ fn own_private_dir(dir: &Path) -> Option<OwnedFd> {
     )
     .ok()?;
     let st = fstat(&fd).ok()?;
-    if st.st_uid != nix::unistd::geteuid().as_raw() {
+    if st.st_uid != me {
         return None;
     }
     // Ours but opened up (a umask, a hand-made directory): close it again.

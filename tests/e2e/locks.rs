@@ -133,3 +133,34 @@ fn a_lock_directory_of_another_user_is_not_used_another_user() {
     assert_eq!(sb.sh("stat -c '%a %u' /run/lock/shmguard"), "777 65534\n");
     assert_eq!(listing(&sb, &etc).len(), 3);
 }
+
+/// Root of a user namespace (an unprivileged user's) sees the host's /run/lock as another
+/// user's: it must not leave a directory of that user there, so it locks the file's directory.
+#[test]
+fn root_of_a_user_namespace_does_not_write_the_hosts_run_lock_another_user() {
+    crate::sandbox::require_real_root();
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=8m,mode=1777");
+    let etc = sb.path("etc");
+    sb.sh(&format!("mkdir {etc} && chown 65534:65534 {etc}"));
+    let fstab = sb.file("etc/fstab", b"# scratch\n");
+    sb.sh(&format!("chown 65534:65534 {fstab}"));
+    let out = sb
+        .command("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .args(["unshare", "--user", "--map-root-user", crate::sandbox::BIN])
+        .args([
+            "apply", "--json", "--path", &shm, "--state", "present", "-o", "nodev",
+        ])
+        .args(["--fstab-path", &fstab])
+        .output()
+        .unwrap();
+    let r = crate::strace::json(&out);
+    assert_eq!(r["changed"], true, "{r}");
+    assert!(
+        listing(&sb, "/run/lock").is_empty(),
+        "{:?}",
+        listing(&sb, "/run/lock")
+    );
+    assert_eq!(listing(&sb, &etc), ["fstab"]);
+}
