@@ -2,8 +2,9 @@
 //! check mode) -> observe again -> Report. Check mode is decided here, once.
 //!
 //! Concurrency: a run that has something to change takes the lock of the files it manages
-//! (`FSTAB.lock`, and `SYSCTL.lock` for persisted mqueue limits; see `apply::file_lock`) and
-//! of the mount point (a flock on the directory itself), then
+//! (fstab, and the sysctl file for persisted mqueue limits: lock files under
+//! /run/lock/shmguard, see `apply::file_lock`) and of the mount point (a flock on the
+//! directory itself), then
 //! observes and plans AGAIN under the lock and applies that plan. The first, unlocked plan
 //! only decides whether a lock (and root) is needed at all, so compliant hosts and check mode
 //! never wait or create lock files. Planning from bytes read under the lock is what keeps
@@ -66,7 +67,8 @@ fn take_locks(desired: &Desired, warnings: &mut Vec<String>) -> Result<Vec<FileL
     }
     let mut locks = Vec::new();
     for (param, file) in files {
-        locks.push(lock(file, LOCK_WAIT).map_err(|e| format!("{param}: {e}"))?);
+        let taken = lock(file, LOCK_WAIT, &locks).map_err(|e| format!("{param}: {e}"))?;
+        locks.extend(taken);
         for stale in remove_stale_temp_files(file) {
             warnings.push(format!(
                 "removed {}, the temporary file of a run that was killed",
@@ -76,7 +78,8 @@ fn take_locks(desired: &Desired, warnings: &mut Vec<String>) -> Result<Vec<FileL
     }
     if desired.state.live() {
         let path = std::path::Path::new(&desired.path);
-        locks.extend(lock_dir(path, LOCK_WAIT).map_err(|e| format!("path: {e}"))?);
+        let taken = lock_dir(path, LOCK_WAIT, &locks).map_err(|e| format!("path: {e}"))?;
+        locks.extend(taken);
     }
     Ok(locks)
 }

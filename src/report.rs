@@ -95,7 +95,7 @@ pub struct BootView {
     /// How boot applies the fstab line: `systemd-remount` (systemd's PID 1 mounts /dev/shm,
     /// then remounts it with the line's options) or `fresh` (mounted afresh from the line).
     pub how: String,
-    /// The same, for people.
+    /// The same, for people; when boot mounts nothing, that there is no fstab entry.
     pub describe: String,
     /// Whether the init system is systemd (detected, or the `init` parameter).
     pub systemd: bool,
@@ -195,15 +195,10 @@ impl StateView {
         let Some(b) = &self.boot else {
             return String::new();
         };
-        if !b.mounted {
-            return if b.systemd {
-                "boot: not mounted (no fstab entry, and systemd mounts no other path itself)\n"
-            } else {
-                "boot: no fstab entry; mounted at boot only if the init system or the container runtime does it\n"
-            }
-            .to_string();
-        }
         let mut s = format!("boot: {}\n", b.describe);
+        if !b.mounted {
+            return s;
+        }
         if let Some(m) = &b.mode {
             s += &format!("boot mode: {m}\n");
         }
@@ -275,7 +270,7 @@ impl BootView {
                 BootPath::Fresh => "fresh",
             }
             .to_string(),
-            describe: b.path.describe(b.systemd).to_string(),
+            describe: b.describe().to_string(),
             systemd: b.systemd,
             line: b.line.map(|i| i + 1),
             ..BootView::default()

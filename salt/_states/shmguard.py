@@ -207,16 +207,16 @@ def managed(
         as its digits (1777 as "1777").
 
     size
-        tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0
-        for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
+        tmpfs size limit: bytes, a k/m/g/t/p/e suffix (either case, powers of 1024), N% of RAM,
+        or 0 for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
 
     min_size
         tmpfs minimum size, same syntax as size: grow to it when smaller, never shrink. Mutually
         exclusive with size.
 
     nr_inodes
-        tmpfs inode limit: a count with an optional k/m/g suffix, N% of RAM pages (the kernel
-        default is 50%), or 0 for unlimited. Unmanaged when omitted.
+        tmpfs inode limit: a count with an optional k/m/g/t/p/e suffix, N% of RAM pages (the
+        kernel default is 50%), or 0 for unlimited. Unmanaged when omitted.
 
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
@@ -310,16 +310,16 @@ def present(
         as its digits (1777 as "1777").
 
     size
-        tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0
-        for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
+        tmpfs size limit: bytes, a k/m/g/t/p/e suffix (either case, powers of 1024), N% of RAM,
+        or 0 for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
 
     min_size
         tmpfs minimum size, same syntax as size: grow to it when smaller, never shrink. Mutually
         exclusive with size.
 
     nr_inodes
-        tmpfs inode limit: a count with an optional k/m/g suffix, N% of RAM pages (the kernel
-        default is 50%), or 0 for unlimited. Unmanaged when omitted.
+        tmpfs inode limit: a count with an optional k/m/g/t/p/e suffix, N% of RAM pages (the
+        kernel default is 50%), or 0 for unlimited. Unmanaged when omitted.
 
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
@@ -413,16 +413,16 @@ def ephemeral(
         as its digits (1777 as "1777").
 
     size
-        tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0
-        for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
+        tmpfs size limit: bytes, a k/m/g/t/p/e suffix (either case, powers of 1024), N% of RAM,
+        or 0 for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
 
     min_size
         tmpfs minimum size, same syntax as size: grow to it when smaller, never shrink. Mutually
         exclusive with size.
 
     nr_inodes
-        tmpfs inode limit: a count with an optional k/m/g suffix, N% of RAM pages (the kernel
-        default is 50%), or 0 for unlimited. Unmanaged when omitted.
+        tmpfs inode limit: a count with an optional k/m/g/t/p/e suffix, N% of RAM pages (the
+        kernel default is 50%), or 0 for unlimited. Unmanaged when omitted.
 
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
@@ -514,16 +514,16 @@ def absent(
         as its digits (1777 as "1777").
 
     size
-        tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0
-        for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
+        tmpfs size limit: bytes, a k/m/g/t/p/e suffix (either case, powers of 1024), N% of RAM,
+        or 0 for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
 
     min_size
         tmpfs minimum size, same syntax as size: grow to it when smaller, never shrink. Mutually
         exclusive with size.
 
     nr_inodes
-        tmpfs inode limit: a count with an optional k/m/g suffix, N% of RAM pages (the kernel
-        default is 50%), or 0 for unlimited. Unmanaged when omitted.
+        tmpfs inode limit: a count with an optional k/m/g/t/p/e suffix, N% of RAM pages (the
+        kernel default is 50%), or 0 for unlimited. Unmanaged when omitted.
 
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,

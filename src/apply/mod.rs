@@ -4,6 +4,7 @@
 mod atomic_file;
 mod chmod;
 mod file_lock;
+mod lock_name;
 mod mount;
 mod mount_root;
 
@@ -14,7 +15,7 @@ use crate::observe::line_file::LineFile;
 use crate::plan::{Action, Plan, Step};
 
 pub use atomic_file::{WriteError, remove_stale_temp_files, write_atomically};
-pub use file_lock::{FileLock, LockError, WAIT as LOCK_WAIT, lock, lock_dir};
+pub use file_lock::{FileLock, LOCK_DIR, LockError, WAIT as LOCK_WAIT, lock, lock_dir, lock_name};
 
 /// What a finished apply did.
 #[derive(Debug, Default)]

@@ -111,7 +111,7 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
     };
     if observed.fstab.bytes.is_none() && (desired.state.persistent() || opts.root.is_some()) {
         result.error = Some(format!(
-            "fstab: {} does not exist; give an existing fstab (--fstab, --root)",
+            "fstab: {} does not exist; give an existing fstab (--fstab-path, --root)",
             observed.fstab.path.display()
         ));
         return result;

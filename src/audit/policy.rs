@@ -1,11 +1,13 @@
 //! Audit targets: policy files (one target or a list, each with the module's parameters and
-//! optional `references`) and the built-in profiles. Parsing is pure; reading files is the
-//! caller's.
+//! optional `references`) and the built-in profiles. `PolicyFile` is both the parser and the
+//! source of schema/policy.schema.json: its Deserialize gives the module's messages (naming the
+//! target, the parameter, the value and what is accepted), its JsonSchema the schema. Parsing
+//! is pure; reading files is the caller's.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, de::Error};
 use serde_json::{Map, Value, json};
 
 use crate::audit::condition::Condition;
@@ -26,8 +28,7 @@ pub struct Target {
 }
 
 /// One target of a policy file: the module's parameters plus references.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
 pub struct PolicyTarget {
     #[serde(flatten)]
     pub params: Params,
@@ -37,13 +38,78 @@ pub struct PolicyTarget {
     pub references: BTreeMap<String, Vec<String>>,
 }
 
-/// A policy file: one target, or a list of targets.
-#[derive(Debug, Deserialize, JsonSchema)]
+/// A policy file: one target, or a non-empty list of targets.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
 pub enum PolicyFile {
     One(Box<PolicyTarget>),
-    Many(Vec<PolicyTarget>),
+    Many(#[schemars(length(min = 1))] Vec<PolicyTarget>),
+}
+
+impl PolicyTarget {
+    /// Reads the parameters as the module does (its type, choice and unknown-name messages),
+    /// then `references`.
+    fn from_map(m: &Map<String, Value>) -> Result<Self, String> {
+        let (params, _) = json_args::parse(m, "shmguard", |k| k == "references")?;
+        let references = match m.get("references") {
+            None | Some(Value::Null) => BTreeMap::new(),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+                format!("references: {v} is not accepted; expected an object mapping a check key to a list of strings")
+            })?,
+        };
+        Ok(PolicyTarget { params, references })
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyTarget {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = Map::deserialize(d)?;
+        PolicyTarget::from_map(&m).map_err(D::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyFile {
+    /// Errors say which target (`target 2: ...`), then what the module would say.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let target = |i: usize, v: &Value| match v {
+            Value::Object(m) => {
+                PolicyTarget::from_map(m).map_err(|e| D::Error::custom(format!("target {i}: {e}")))
+            }
+            _ => Err(D::Error::custom(format!(
+                "target {i}: {v} is not an object of parameters"
+            ))),
+        };
+        match Value::deserialize(d)? {
+            v @ Value::Object(_) => Ok(PolicyFile::One(Box::new(target(1, &v)?))),
+            Value::Array(items) if !items.is_empty() => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| target(i + 1, v))
+                .collect::<Result<_, _>>()
+                .map(PolicyFile::Many),
+            _ => Err(D::Error::custom(
+                "expected an object of parameters or a non-empty list of them",
+            )),
+        }
+    }
+}
+
+impl PolicyFile {
+    /// The targets, each saying it came from `source`.
+    pub fn targets(self, source: &str) -> Vec<Target> {
+        let all = match self {
+            PolicyFile::One(t) => vec![*t],
+            PolicyFile::Many(ts) => ts,
+        };
+        all.into_iter()
+            .map(|t| Target {
+                source: source.to_string(),
+                params: t.params,
+                references: t.references,
+                conditions: Vec::new(),
+            })
+            .collect()
+    }
 }
 
 pub const PROFILES: [&str; 4] = ["cis", "multiprocessing", "mqueue", "default"];
@@ -52,50 +118,8 @@ pub const PROFILES: [&str; 4] = ["cis", "multiprocessing", "mqueue", "default"];
 pub fn parse_policy(name: &str, bytes: &[u8]) -> Result<Vec<Target>, String> {
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| format!("policy {name}: not JSON: {e}"))?;
-    let items = match value {
-        Value::Object(m) => vec![m],
-        Value::Array(a) if !a.is_empty() => a
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Value::Object(m) => Ok(m),
-                _ => Err(format!(
-                    "policy {name}: item {} is not an object of parameters",
-                    i + 1
-                )),
-            })
-            .collect::<Result<_, _>>()?,
-        _ => {
-            return Err(format!(
-                "policy {name}: expected an object of parameters or a non-empty list of them"
-            ));
-        }
-    };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| target(&format!("policy {name}"), i, m))
-        .collect()
-}
-
-fn target(source: &str, i: usize, m: Map<String, Value>) -> Result<Target, String> {
-    let (params, _) = json_args::parse(&m, source, |k| k == "references")
-        .map_err(|e| format!("{source} target {}: {e}", i + 1))?;
-    let references = match m.get("references") {
-        None => BTreeMap::new(),
-        Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
-            format!(
-                "{source} target {}: references must map a check key to a list of strings",
-                i + 1
-            )
-        })?,
-    };
-    Ok(Target {
-        source: source.to_string(),
-        params,
-        references,
-        conditions: Vec::new(),
-    })
+    let file = PolicyFile::deserialize(value).map_err(|e| format!("policy {name} {e}"))?;
+    Ok(file.targets(&format!("policy {name}")))
 }
 
 /// What a program sharing memory through /dev/shm needs, whoever runs it: Python's
@@ -166,15 +190,19 @@ pub fn profile(name: &str) -> Result<Vec<Target>, String> {
     };
     items
         .into_iter()
-        .enumerate()
-        .map(|(i, (v, conditions))| match v {
-            Value::Object(m) => target(&format!("profile {name}"), i, m).map(|t| Target {
-                conditions: conditions.to_vec(),
-                ..t
-            }),
-            _ => unreachable!("profiles are objects"),
+        .map(|(v, conditions)| {
+            let file: PolicyFile = serde_json::from_value(v).map_err(|e| e.to_string())?;
+            Ok(file
+                .targets(&format!("profile {name}"))
+                .into_iter()
+                .map(|t| Target {
+                    conditions: conditions.to_vec(),
+                    ..t
+                })
+                .collect::<Vec<_>>())
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()
+        .map(|v| v.concat())
 }
 
 #[cfg(test)]
@@ -215,7 +243,7 @@ mod tests {
         let e = parse_policy("p.json", br#"[{"path": "/dev/shm"}, {"sise": "1G"}]"#).unwrap_err();
         assert!(
             e.starts_with(
-                "policy p.json target 2: Unsupported parameters for (policy p.json) module: sise."
+                "policy p.json target 2: Unsupported parameters for (shmguard) module: sise."
             ),
             "{e}"
         );
@@ -227,5 +255,45 @@ mod tests {
         );
         let e = parse_policy("p.json", br#"{"state": "gone"}"#).unwrap_err();
         assert!(e.contains("value of state must be one of"), "{e}");
+    }
+
+    #[test]
+    fn each_bad_policy_says_which_target_and_why() {
+        let e = parse_policy("p.json", br#"[{"path": "/dev/shm"}, 7]"#).unwrap_err();
+        assert_eq!(
+            e,
+            "policy p.json target 2: 7 is not an object of parameters"
+        );
+        let e = parse_policy("p.json", br#"{"references": {"mode": "X-1"}}"#).unwrap_err();
+        assert!(e.starts_with("policy p.json target 1: references: "), "{e}");
+        assert!(e.contains("a list of strings"), "{e}");
+        let e = parse_policy("p.json", br#"{"backup": "maybe"}"#).unwrap_err();
+        assert!(e.starts_with("policy p.json target 1: backup: "), "{e}");
+        let e = parse_policy("p.json", b"[]").unwrap_err();
+        assert!(e.contains("non-empty list"), "{e}");
+    }
+
+    /// The schema and the parser come from one type: every property the schema lists (and
+    /// every alias it names) is a key the parser takes, and a key it does not list is refused.
+    #[test]
+    fn the_parser_takes_exactly_the_keys_the_schema_lists() {
+        let schema = crate::docs::policy_schema();
+        let props = schema["$defs"]["PolicyTarget"]["properties"]
+            .as_object()
+            .unwrap();
+        let mut keys: Vec<String> = props.keys().cloned().collect();
+        for p in props.values() {
+            for a in p["x-aliases"].as_array().into_iter().flatten() {
+                keys.push(a.as_str().unwrap().to_string());
+            }
+        }
+        assert!(keys.len() > 15, "{keys:?}");
+        for k in &keys {
+            let e = parse_policy("p", format!(r#"{{"{k}": null}}"#).as_bytes());
+            assert!(e.as_ref().is_ok_and(|t| t.len() == 1), "{k}: {e:?}");
+        }
+        let e = parse_policy("p", br#"{"bogus": 1}"#).unwrap_err();
+        assert!(e.contains("Unsupported parameters"), "{e}");
+        assert_eq!(schema["anyOf"][1]["minItems"], 1, "{schema}");
     }
 }

@@ -6,9 +6,10 @@ use clap::Args;
 
 use crate::audit::{AuditOptions, policy};
 use crate::frontend::audit_output;
+use crate::frontend::cli::{JsonAlias, words};
 use crate::probe::ProbeOptions;
-use crate::spec::Quantity;
 use crate::spec::size::Amount;
+use crate::spec::{Init, Quantity};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -18,24 +19,27 @@ pub struct AuditArgs {
     /// Built-in profile: cis, multiprocessing (/dev/shm for programs), mqueue, or default (repeatable; default when no policy or profile is given)
     #[arg(long, value_parser = ["cis", "multiprocessing", "mqueue", "default"])]
     pub profile: Vec<String>,
-    /// text (a table; the default on a terminal), json (the default otherwise), junit, or
-    /// prometheus (for node_exporter's textfile collector)
+    /// text (a table), json, junit, or prometheus (for node_exporter's textfile collector)
+    /// [default: text on a terminal, else json]
     #[arg(long, value_parser = ["text", "json", "junit", "prometheus"])]
     pub format: Option<String>,
+    #[command(flatten)]
+    pub json: JsonAlias,
     /// Write the report to FILE instead of stdout, replacing it atomically (a temporary file
     /// renamed over it, as node_exporter's textfile collector requires)
     #[arg(long, value_name = "FILE")]
     pub output: Option<String>,
-    /// Audit this fstab instead of each target's fstab_path
-    #[arg(long)]
-    pub fstab: Option<String>,
+    /// Audit this fstab instead of each target's fstab_path [default: each target's
+    /// fstab_path, /etc/fstab when it has none]
+    #[arg(long, alias = "fstab", value_name = "FILE")]
+    pub fstab_path: Option<String>,
     /// Audit the files of an image or chroot at DIR (DIR/etc/fstab, DIR/<sysctl_path>); no live checks
     #[arg(long)]
     pub root: Option<String>,
     /// The init system that boots the host (or image): auto, systemd or other; decides what
     /// the boot checks predict (auto: this host's PID 1, or for --root whether the image has
-    /// systemd)
-    #[arg(long, value_parser = ["auto", "systemd", "other"])]
+    /// systemd) [default: auto]
+    #[arg(long, value_parser = words(Init::WORDS))]
     pub init: Option<String>,
     /// Also run the functional probe and fold it into the report
     #[arg(long)]
@@ -50,15 +54,18 @@ pub struct AuditArgs {
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// Run as this user (name or uid); needs root
+    /// Run as this user (name or uid); needs root [default: the calling user]
     #[arg(long)]
     pub user: Option<String>,
-    /// Reserve this many bytes of real pages in /dev/shm, e.g. 1G
+    /// Reserve this many bytes of real pages in /dev/shm, e.g. 1G [default: none, no
+    /// reservation]
     #[arg(long)]
     pub bytes: Option<String>,
-    /// text (the default on a terminal) or json
+    /// text or json [default: text on a terminal, else json]
     #[arg(long, value_parser = ["text", "json"])]
     pub format: Option<String>,
+    #[command(flatten)]
+    pub json: JsonAlias,
     /// Write the report to FILE instead of stdout, replacing it atomically
     #[arg(long, value_name = "FILE")]
     pub output: Option<String>,
@@ -94,9 +101,9 @@ fn emit(command: &str, output: &Option<String>, text: &str) -> bool {
     }
 }
 
-fn default_format(given: &Option<String>, output: &Option<String>) -> String {
+fn default_format(given: Option<&str>, output: &Option<String>) -> String {
     use std::io::IsTerminal;
-    given.clone().unwrap_or_else(|| {
+    given.map(String::from).unwrap_or_else(|| {
         if output.is_none() && std::io::stdout().is_terminal() {
             "text"
         } else {
@@ -124,11 +131,11 @@ fn probe_options(bytes: &Option<String>) -> Result<ProbeOptions, String> {
     Ok(ProbeOptions { bytes })
 }
 
-/// A mistyped --fstab or --root is an error naming it, never an audit of nothing (which
+/// A mistyped --fstab-path or --root is an error naming it, never an audit of nothing (which
 /// would report every entry missing: drift).
 fn check_paths(a: &AuditArgs) -> Result<(), String> {
-    if let Some(f) = &a.fstab {
-        std::fs::metadata(f).map_err(|e| format!("--fstab {f}: cannot read it: {e}"))?;
+    if let Some(f) = &a.fstab_path {
+        std::fs::metadata(f).map_err(|e| format!("--fstab-path {f}: cannot read it: {e}"))?;
     }
     if let Some(d) = &a.root {
         match std::fs::metadata(d) {
@@ -199,16 +206,13 @@ pub fn audit(a: &AuditArgs) -> i32 {
         None
     };
     let opts = AuditOptions {
-        fstab: a.fstab.as_ref().map(Into::into),
+        fstab: a.fstab_path.as_ref().map(Into::into),
         root: a.root.as_ref().map(Into::into),
         container: crate::observe::container::detect_here(),
-        init: a
-            .init
-            .as_deref()
-            .and_then(|w| crate::spec::Init::parse(w).ok()),
+        init: a.init.as_deref().and_then(|w| Init::parse(w).ok()),
     };
     let report = crate::audit::audit(&targets, &opts, probe);
-    let text = match default_format(&a.format, &a.output).as_str() {
+    let text = match default_format(a.json.or(a.format.as_deref()), &a.output).as_str() {
         "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         "junit" => audit_output::junit(&report),
         "prometheus" => audit_output::prometheus(&report),
@@ -229,7 +233,7 @@ pub fn probe(p: &ProbeArgs) -> i32 {
         }
     };
     let report = crate::probe::run_as(p.user.as_deref(), opts);
-    let text = match default_format(&p.format, &p.output).as_str() {
+    let text = match default_format(p.json.or(p.format.as_deref()), &p.output).as_str() {
         "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         // A probe that could not start (an unknown --user) is an error on stderr, not a report.
         _ if report.error.is_some() && report.checks.is_empty() => String::new(),

@@ -1,5 +1,8 @@
 //! The human CLI: `shmguard apply ...` and `shmguard status [PATH...]`, flags mapped one to one
-//! onto Params; readable output, or the same JSON as the Ansible module with --json.
+//! onto Params; readable output, or the same JSON as the Ansible module with --format json.
+//! Every command speaks one vocabulary: the parameter table's names (`--fstab-path`,
+//! `--options`, `--state` with every word the table accepts) and `--format`, with the older
+//! spellings (`--fstab`, `--option`, `--json`) kept as hidden aliases.
 
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -8,6 +11,27 @@ use crate::engine::{self, RunMode};
 use crate::frontend::{audit_cli, salt, text_diff};
 use crate::report::Report;
 use crate::spec::{FsType, Init, Params, State};
+
+/// The choices of a parameter, as its table entry spells them (aliases included).
+pub(crate) fn words(words: &'static [&'static str]) -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(words.iter().copied())
+}
+
+/// `--json`, the older spelling of `--format json`, kept (hidden) on every command that has
+/// a `--format`; given with `--format` it is a usage error, not a silent choice.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct JsonAlias {
+    /// Same as --format json
+    #[arg(long, hide = true, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl JsonAlias {
+    /// The format asked for: json when --json was given, else `format`.
+    pub fn or(self, format: Option<&str>) -> Option<&str> {
+        if self.json { Some("json") } else { format }
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,7 +57,9 @@ pub enum Command {
     Apply(Box<ApplyArgs>),
     /// Show the current state of mount points (read-only)
     Status(StatusArgs),
-    /// Salt state: read one JSON object of parameters (plus `test`) on stdin, print a state return
+    /// Salt state: read one JSON object of parameters (plus `test`) on stdin, print a state return.
+    /// The Salt formula's back end (salt/README.md), not a command for people: hidden.
+    #[command(hide = true)]
     Salt,
     /// Judge policies against this system without changing anything (exit 0 compliant, 2 drift, 1 error)
     Audit(audit_cli::AuditArgs),
@@ -44,50 +70,53 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// Mount point to manage
-    #[arg(long, default_value = "/dev/shm")]
+    #[arg(long, default_value = crate::spec::params::DEFAULT_PATH)]
     pub path: String,
-    /// tmpfs or mqueue (default: mqueue for /dev/mqueue, else tmpfs)
-    #[arg(long, value_parser = ["tmpfs", "mqueue"])]
+    /// tmpfs or mqueue [default: mqueue for /dev/mqueue, else tmpfs]
+    #[arg(long, value_parser = words(FsType::WORDS))]
     pub fstype: Option<String>,
-    /// mounted, present (fstab only), ephemeral (live only) or absent (remove the fstab entry)
-    #[arg(long, value_parser = ["mounted", "present", "ephemeral", "absent"])]
+    /// mounted, present (fstab only), ephemeral (live only) or absent (remove the fstab entry;
+    /// absent_from_fstab is the same) [default: mounted]
+    #[arg(long, value_parser = words(State::WORDS))]
     pub state: Option<String>,
-    /// Octal mode of the mount root, e.g. 1777
+    /// Octal mode of the mount root, e.g. 1777 (unmanaged when omitted)
     #[arg(long)]
     pub mode: Option<String>,
-    /// tmpfs size: bytes, k/m/g/t suffix, N% of RAM, 0 = unlimited
+    /// tmpfs size: bytes, k/m/g/t/p/e suffix, N% of RAM, 0 = unlimited (unmanaged when omitted)
     #[arg(long, conflicts_with = "min_size")]
     pub size: Option<String>,
-    /// Grow the tmpfs to at least this size, never shrink
+    /// Grow the tmpfs to at least this size, never shrink (unmanaged when omitted)
     #[arg(long)]
     pub min_size: Option<String>,
-    /// tmpfs inode limit: count, k/m/g suffix, N% of RAM pages, 0 = unlimited
+    /// tmpfs inode limit: count, k/m/g/t/p/e suffix, N% of RAM pages, 0 = unlimited (unmanaged when
+    /// omitted)
     #[arg(long)]
     pub nr_inodes: Option<String>,
-    /// Mount flag that must hold live and in fstab (repeat, or comma-separate): nodev, nosuid, noexec, ...
-    #[arg(long = "option", short = 'o', value_delimiter = ',')]
+    /// Mount flags that must hold live and in fstab (repeat, or comma-separate): nodev, nosuid,
+    /// noexec, ...
+    #[arg(long = "options", short = 'o', alias = "option", value_delimiter = ',')]
     pub options: Vec<String>,
-    /// mqueue: /proc/sys/fs/mqueue/queues_max
+    /// mqueue: /proc/sys/fs/mqueue/queues_max (unmanaged when omitted)
     #[arg(long)]
     pub queues_max: Option<i64>,
-    /// mqueue: /proc/sys/fs/mqueue/msg_max
+    /// mqueue: /proc/sys/fs/mqueue/msg_max (unmanaged when omitted)
     #[arg(long)]
     pub msg_max: Option<i64>,
-    /// mqueue: /proc/sys/fs/mqueue/msgsize_max
+    /// mqueue: /proc/sys/fs/mqueue/msgsize_max (unmanaged when omitted)
     #[arg(long)]
     pub msgsize_max: Option<i64>,
-    /// fstab file to manage
-    #[arg(long)]
+    /// fstab file to manage [default: /etc/fstab]
+    #[arg(long, alias = "fstab", value_name = "FILE")]
     pub fstab_path: Option<String>,
-    /// sysctl.d file for the mqueue limits
-    #[arg(long)]
+    /// sysctl.d file for the mqueue limits [default: /etc/sysctl.d/90-shmguard-mqueue.conf]
+    #[arg(long, value_name = "FILE")]
     pub sysctl_path: Option<String>,
     /// Keep a timestamped copy of a file before changing it
     #[arg(long)]
     pub backup: bool,
     /// The init system that boots this host: auto, systemd or other (decides what the fstab
-    /// line does at boot)
-    #[arg(long, value_parser = ["auto", "systemd", "other"])]
+    /// line does at boot) [default: auto]
+    #[arg(long, value_parser = words(Init::WORDS))]
     pub init: Option<String>,
     /// Change nothing; report what a real run would do
     #[arg(long)]
@@ -95,29 +124,30 @@ pub struct ApplyArgs {
     /// Show the live state and changed files before and after
     #[arg(long)]
     pub diff: bool,
-    /// Print the result as JSON (the Ansible module's result); same as --format json
-    #[arg(long)]
-    pub json: bool,
     /// text, json (the Ansible module's result) or salt-stateful (the object Salt's cmd.run
     /// reads with `stateful: True`)
     #[arg(long, value_parser = ["text", "json", "salt-stateful"], default_value = "text")]
     pub format: String,
+    #[command(flatten)]
+    pub json: JsonAlias,
 }
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Mount points (default: /dev/shm /dev/mqueue)
+    /// Mount points [default: /dev/shm /dev/mqueue]
     pub paths: Vec<String>,
-    /// fstab file to read
-    #[arg(long)]
+    /// fstab file to read [default: /etc/fstab]
+    #[arg(long, alias = "fstab", value_name = "FILE")]
     pub fstab_path: Option<String>,
     /// The init system that boots this host: auto, systemd or other (decides what the fstab
-    /// line does at boot)
-    #[arg(long, value_parser = ["auto", "systemd", "other"])]
+    /// line does at boot) [default: auto]
+    #[arg(long, value_parser = words(Init::WORDS))]
     pub init: Option<String>,
-    /// Print JSON
-    #[arg(long)]
-    pub json: bool,
+    /// text or json
+    #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+    pub format: String,
+    #[command(flatten)]
+    pub json: JsonAlias,
 }
 
 impl ApplyArgs {
@@ -208,12 +238,12 @@ fn apply(a: &ApplyArgs) -> i32 {
             ..Report::default()
         },
     };
-    match (a.json, a.format.as_str()) {
-        (true, _) | (_, "json") => println!(
+    match a.json.or(Some(&a.format)) {
+        Some("json") => println!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ),
-        (_, "salt-stateful") => println!("{}", salt::stateful(&report)),
+        Some("salt-stateful") => println!("{}", salt::stateful(&report)),
         _ => {
             // The error goes to stderr; what was done before it (if anything) to stdout.
             if report.failed {
@@ -284,7 +314,7 @@ fn status(s: &StatusArgs) -> i32 {
             }
         }
     }
-    if s.json {
+    if s.json.or(Some(&s.format)) == Some("json") {
         let map: serde_json::Map<String, serde_json::Value> = views
             .into_iter()
             .map(|(p, v)| (p, serde_json::to_value(v).unwrap_or_default()))
@@ -310,4 +340,87 @@ fn status(s: &StatusArgs) -> i32 {
         }
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::params::{DEFAULT_FSTAB, DEFAULT_SYSCTL, NAMES};
+
+    fn subcommand(name: &str) -> clap::Command {
+        let mut cli = Cli::command();
+        cli.build();
+        cli.find_subcommand(name).expect("a subcommand").clone()
+    }
+
+    /// One vocabulary: `apply` has a flag for every parameter of the table, spelled as the
+    /// table spells it (`_` as `-`), and each choice flag accepts every word the table does.
+    #[test]
+    fn apply_has_the_tables_name_and_choices_for_every_parameter() {
+        let apply = subcommand("apply");
+        for (name, _) in NAMES {
+            let long = name.replace('_', "-");
+            let arg = apply
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long.as_str()))
+                .unwrap_or_else(|| panic!("apply has no --{long} for the parameter {name}"));
+            let want: &[&str] = match *name {
+                "state" => State::WORDS,
+                "fstype" => FsType::WORDS,
+                "init" => Init::WORDS,
+                _ => &[],
+            };
+            let have: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .map(|v| v.get_name().to_string())
+                .collect();
+            assert_eq!(have, want, "--{long}");
+        }
+    }
+
+    #[test]
+    fn the_older_spellings_still_parse() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map_err(|e| e.to_string());
+        for old in [
+            &[
+                "shmguard", "apply", "--option", "nodev", "--fstab", "/f", "--json",
+            ][..],
+            &["shmguard", "status", "--fstab", "/f", "--json"],
+            &["shmguard", "audit", "--fstab", "/f", "--json"],
+            &["shmguard", "probe", "--json"],
+        ] {
+            parse(old).unwrap();
+        }
+        for both in [
+            &["shmguard", "apply", "--json", "--format", "text"][..],
+            &["shmguard", "status", "--json", "--format", "json"],
+            &["shmguard", "audit", "--format", "junit", "--json"],
+        ] {
+            let e = parse(both).unwrap_err();
+            assert!(e.contains("cannot be used with"), "{both:?}: {e}");
+        }
+        let Command::Apply(a) = parse(&["shmguard", "apply", "--option", "nodev,nosuid"])
+            .unwrap()
+            .command
+        else {
+            panic!("not apply")
+        };
+        assert_eq!(a.options, ["nodev", "nosuid"]);
+    }
+
+    /// `--help` shows each default, the ones clap cannot show (Option fields whose default
+    /// lives in the parameter table) in the same `[default: ...]` form.
+    #[test]
+    fn help_shows_the_file_defaults_of_the_table() {
+        let help = subcommand("apply").render_long_help().to_string();
+        for want in [DEFAULT_FSTAB, DEFAULT_SYSCTL] {
+            assert!(help.contains(&format!("[default: {want}]")), "{help}");
+        }
+        let help = subcommand("status").render_long_help().to_string();
+        assert!(
+            help.contains(&format!("[default: {DEFAULT_FSTAB}]")),
+            "{help}"
+        );
+    }
 }

@@ -91,6 +91,20 @@ pub struct Boot {
     pub mount: Option<BootMount>,
 }
 
+impl Boot {
+    /// One sentence for people: how boot applies the line, or, when boot mounts nothing
+    /// (no entry, or one boot skips), that there is no entry.
+    pub fn describe(&self) -> &'static str {
+        match (&self.mount, self.systemd) {
+            (Some(_), _) => self.path.describe(self.systemd),
+            (None, true) => "not mounted (no fstab entry, and systemd mounts no other path itself)",
+            (None, false) => {
+                "no fstab entry; mounted at boot only if the init system or the container runtime does it"
+            }
+        }
+    }
+}
+
 /// Value of the last `key=` option.
 pub fn option_value<'a>(words: &'a [String], key: &str) -> Option<&'a str> {
     words
@@ -222,6 +236,28 @@ mod tests {
     fn a_line_boot_skips_is_no_entry() {
         let f = "tmpfs /dev/shm tmpfs defaults,noexec # CIS\n";
         assert_eq!(at(f, "/dev/shm", false), None);
+    }
+
+    /// Regression (issue 17): `status --json` said "mounted afresh from the fstab line" for a
+    /// path with no entry, while the text said there was none.
+    #[test]
+    fn without_an_entry_the_description_says_so() {
+        let no_entry = |systemd| {
+            predict(&Fstab::default(), "/srv/shm", FsType::Tmpfs, systemd, &HOST).describe()
+        };
+        assert!(
+            no_entry(false).starts_with("no fstab entry"),
+            "{}",
+            no_entry(false)
+        );
+        assert!(
+            no_entry(true).contains("no fstab entry"),
+            "{}",
+            no_entry(true)
+        );
+        let f = Fstab::parse(b"tmpfs /srv/shm tmpfs nodev 0 0\n");
+        let b = predict(&f, "/srv/shm", FsType::Tmpfs, false, &HOST);
+        assert_eq!(b.describe(), BootPath::Fresh.describe(false));
     }
 
     #[test]

@@ -357,7 +357,7 @@ fn repair(
         });
     }
     summaries.push(format!(
-        "{shown} line {}: boot does not read it as written ({why}): moved the comment after field 6",
+        "edit {shown} line {}: boot does not read it as written ({why}): moved the comment after field 6",
         i + 1
     ));
     Ok(())
@@ -423,7 +423,7 @@ fn edit_entry(
     if e.vfstype != d.fstype.word() {
         doc.set_field(i, 2, d.fstype.word().as_bytes());
         summaries.push(format!(
-            "{shown} line {}: type {} -> {}",
+            "edit {shown} line {}: type {} -> {}",
             e.line,
             e.vfstype,
             d.fstype.word()
@@ -441,7 +441,7 @@ fn edit_entry(
         };
         doc.set_field(i, 3, &format_options(&options));
         summaries.push(format!(
-            "{shown} line {}: options {before} -> {}",
+            "edit {shown} line {}: options {before} -> {}",
             e.line,
             options.join(",")
         ));

@@ -387,6 +387,21 @@ fn a_trailing_defaults_keeps_the_flags_before_it() {
     assert!(p.is_empty(), "{:?}", summaries(&p));
 }
 
+/// Regression (issue 17): audit printed "would image/etc/fstab line 1: ..." because the
+/// summary of an edited line had no verb; each fstab summary now starts with one.
+#[test]
+fn every_fstab_summary_starts_with_a_verb() {
+    let o = observed(None, b"tmpfs /dev/shm ramfs defaults 0 0\n");
+    let d = desired(json!({"options": ["nodev"], "state": "present"}));
+    let p = plan(&d, &o).unwrap();
+    assert!(!summaries(&p).is_empty());
+    for s in summaries(&p) {
+        for part in s.split("; ") {
+            assert!(part.starts_with("edit /etc/fstab line 1: "), "{part}");
+        }
+    }
+}
+
 #[test]
 fn an_inline_comment_boot_skips_is_moved_after_field_six() {
     let o = observed(None, b"tmpfs /dev/shm tmpfs defaults,nodev # CIS 1.1.2.2\n");

@@ -162,7 +162,9 @@ impl Desired {
                 warnings.push(format!("mqueue takes no mode= mount option, so mode {m} is set live only: a fresh mqueue mount (e.g. at boot) starts at 1777"));
             }
         }
-        for f in &flags {
+        // The noexec warning is about code mapped from shared memory: nothing maps code from
+        // a message queue, so it is given for tmpfs only.
+        for f in flags.iter().filter(|_| fstype == FsType::Tmpfs) {
             if let Some(w) = f.warning() {
                 warnings.push(w.to_string());
             }
@@ -230,13 +232,19 @@ fn limit(
 
 /// An absolute path without `.`/`..` components, repeated or trailing slashes.
 fn normalise_path(param: &'static str, text: &str) -> Result<String, ParamError> {
-    let accepted = "an absolute path other than / without . or .. components, e.g. /dev/shm";
+    let example = match param {
+        "fstab_path" => params::DEFAULT_FSTAB,
+        "sysctl_path" => params::DEFAULT_SYSCTL,
+        _ => params::DEFAULT_PATH,
+    };
+    let accepted =
+        format!("an absolute path other than / without . or .. components, e.g. {example}");
     if !text.starts_with('/') || text.contains('\0') {
-        return Err(ParamError::new(param, text, accepted));
+        return Err(ParamError::new(param, text, &accepted));
     }
     let parts: Vec<&str> = text.split('/').filter(|c| !c.is_empty()).collect();
     if parts.is_empty() || parts.iter().any(|c| *c == "." || *c == "..") {
-        return Err(ParamError::new(param, text, accepted));
+        return Err(ParamError::new(param, text, &accepted));
     }
     Ok(format!("/{}", parts.join("/")))
 }
@@ -278,6 +286,37 @@ mod tests {
             let e = desired(json!({ "path": bad })).unwrap_err();
             assert!(e.starts_with("path: "), "{e}");
         }
+    }
+
+    /// Regression (issue 17): the fstab_path error's example was "/dev/shm".
+    #[test]
+    fn a_path_error_gives_an_example_of_its_own_kind() {
+        for (param, example) in [
+            ("path", params::DEFAULT_PATH),
+            ("fstab_path", params::DEFAULT_FSTAB),
+            ("sysctl_path", params::DEFAULT_SYSCTL),
+        ] {
+            let e = desired(json!({ param: "relative/file" })).unwrap_err();
+            assert!(e.starts_with(&format!("{param}: ")), "{e}");
+            assert!(e.ends_with(&format!("e.g. {example}")), "{e}");
+        }
+    }
+
+    /// Regression (issue 17): nothing maps code from a message queue, so noexec on mqueue
+    /// gets no warning about JITs; on tmpfs it does.
+    #[test]
+    fn the_noexec_warning_is_for_shared_memory_only() {
+        let jit = |v| {
+            desired(v)
+                .unwrap()
+                .warnings
+                .iter()
+                .any(|w| w.contains("some JITs"))
+        };
+        assert!(jit(json!({"options": ["nodev", "noexec"]})));
+        assert!(!jit(
+            json!({"path": "/dev/mqueue", "options": ["nodev", "noexec"]})
+        ));
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub struct Params {
     )]
     pub mode: Option<String>,
 
-    /// tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM,
+    /// tmpfs size limit: bytes, a k/m/g/t/p/e suffix (either case, powers of 1024), N% of RAM,
     /// or 0 for unlimited. 4G, 4096m and 4194304k are the same size. Unmanaged when omitted.
     #[serde(
         default,
@@ -62,7 +62,7 @@ pub struct Params {
     #[schemars(with = "Option<StringOrInt>")]
     pub min_size: Option<String>,
 
-    /// tmpfs inode limit: a count with an optional k/m/g suffix, N% of RAM pages (the kernel
+    /// tmpfs inode limit: a count with an optional k/m/g/t/p/e suffix, N% of RAM pages (the kernel
     /// default is 50%), or 0 for unlimited. Unmanaged when omitted.
     #[serde(
         default,

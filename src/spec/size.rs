@@ -199,6 +199,21 @@ mod tests {
         }
     }
 
+    /// Regression (issue 17): the error listed p/e suffixes the README did not. The error, the
+    /// parser and the parameter table (README, schema, Ansible and Salt docs) must agree.
+    #[test]
+    fn the_suffixes_in_the_error_are_the_parsers_and_the_tables() {
+        assert_eq!(size("1p").pages(&HOST), (1 << 50) / 4096);
+        assert_eq!(size("1E").pages(&HOST), (1 << 60) / 4096);
+        let e = Quantity::parse("size", "4X", true).unwrap_err().to_string();
+        assert!(e.contains("k/m/g/t/p/e suffix"), "{e}");
+        let schema = crate::docs::params_schema();
+        for param in ["size", "nr_inodes"] {
+            let doc = schema["properties"][param]["description"].as_str().unwrap();
+            assert!(doc.contains("k/m/g/t/p/e suffix"), "{param}: {doc}");
+        }
+    }
+
     #[test]
     fn percent_is_refused_where_not_allowed() {
         assert!(Quantity::parse("x", "10%", false).is_err());

@@ -204,8 +204,8 @@ fn audit_of_a_missing_fstab_or_root_names_the_path() {
     let missing = sb.path("nonexistent");
     for format in ["text", "json"] {
         error(
-            &sb.run(&["audit", "--fstab", &missing, "--format", format]),
-            &[&format!("--fstab {missing}"), "No such file"],
+            &sb.run(&["audit", "--fstab-path", &missing, "--format", format]),
+            &[&format!("--fstab-path {missing}"), "No such file"],
         );
         error(
             &sb.run(&["audit", "--root", &missing, "--format", format]),

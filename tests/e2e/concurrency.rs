@@ -1,5 +1,6 @@
 //! Parallel runs against one fstab: no lost update, no duplicate, a valid file. Runs are
-//! serialised by flock on FSTAB.lock, which other tools share (`flock FSTAB.lock CMD`).
+//! serialised by flock on fstab's lock file under /run/lock/shmguard, which other tools share
+//! (`flock /run/lock/shmguard/etc-fstab.lock CMD`).
 
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -152,13 +153,11 @@ fn a_lock_held_with_flock_1_makes_shmguard_wait() {
     let fstab = sb.file("fstab", BASE);
     let shm = sb.tmpfs("shm", "size=4m");
     let ready = sb.path("ready");
+    let lock = sb.lock_file(&fstab);
+    sb.sh("mkdir -m 0700 -p /run/lock/shmguard");
     let mut holder = sb
         .command("flock")
-        .args([
-            &format!("{fstab}.lock"),
-            "-c",
-            &format!("touch {ready}; sleep 1.5"),
-        ])
+        .args([lock.as_str(), "-c", &format!("touch {ready}; sleep 1.5")])
         .spawn()
         .unwrap();
     while !sb

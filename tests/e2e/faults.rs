@@ -1,8 +1,8 @@
 //! Fault injection on the fstab write path: every call of open, read, write, fsync, rename,
 //! fchown, fchmod and flock that touches the fstab directory is made to fail, one at a time,
 //! with ENOSPC, EIO and EACCES (strace -e inject). Each run must fail with a clear message and
-//! leave fstab byte-identical, with its owner and mode, and no file but fstab and its lock in
-//! the directory. A failure after the rename (syncing the directory) must say the new file is
+//! leave fstab byte-identical, with its owner and mode, and no file but fstab in the directory
+//! (its lock file is under /run/lock/shmguard; its flock is failed too). A failure after the rename (syncing the directory) must say the new file is
 //! in place. Also: a failing remount leaves the live flags alone, a failing chmod the mode, and
 //! a really full disk is a clean failure.
 
@@ -67,7 +67,7 @@ fn setup(backup: bool) -> Setup {
 /// fstab back to OLD, owned by another user (so fchown runs) with mode 0640.
 fn reset(s: &Setup) {
     s.sb.sh(&format!(
-        "mkdir -p {0} && rm -f {0}/.fstab.* {0}/fstab.*~ && touch {0}/fstab.lock",
+        "mkdir -p {0} && rm -f {0}/.fstab.* {0}/fstab.*~",
         s.etc
     ));
     s.sb.file("etc/fstab", OLD);
@@ -87,10 +87,11 @@ fn inject_every_write_path_fault(backup: bool) -> usize {
     let s = setup(backup);
     let args: Vec<&str> = s.args.iter().map(String::as_str).collect();
     let calls = strace::trace(&s.sb, &SYSCALLS, &args);
+    let lock = s.sb.lock_file(&s.fstab);
     let new = s.sb.read(&s.fstab);
     assert_ne!(new, OLD, "the traced run did not change fstab");
-    let (listed, kept) = ("fstab\nfstab.lock\n", owner_mode(&s));
-    assert_eq!(listing(&s).lines().count(), if backup { 3 } else { 2 });
+    let (listed, kept) = ("fstab\n", owner_mode(&s));
+    assert_eq!(listing(&s).lines().count(), if backup { 2 } else { 1 });
     assert_eq!(kept, "1000:1000 640\n");
     // The write path ends with the directory fsync after the rename; later calls (reading the
     // result back) are not part of it.
@@ -108,7 +109,8 @@ fn inject_every_write_path_fault(backup: bool) -> usize {
     let targets: Vec<(usize, &strace::Call)> = calls[..=end]
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.line.contains(&s.etc))
+        // fstab's lock file is under /run/lock/shmguard: its flock is on the write path too.
+        .filter(|(_, c)| c.line.contains(&s.etc) || (c.name == "flock" && c.line.contains(&lock)))
         // Listing the directory for temporary files of killed runs is best effort, not part
         // of the write: when it fails, nothing is cleaned and the write goes on.
         .filter(|(i, c)| !(*i < rename && c.name == "openat" && c.line.contains("O_DIRECTORY")))
@@ -136,10 +138,7 @@ fn inject_every_write_path_fault(backup: bool) -> usize {
                 assert!(msg.contains("new file is in place"), "{what}: {msg}");
                 assert_eq!(s.sb.read(&s.fstab), new, "{what}");
             } else {
-                assert!(
-                    msg.contains("fstab_path") || msg.contains("fstab.lock"),
-                    "{what}: {msg}"
-                );
+                assert!(msg.contains("fstab_path"), "{what}: {msg}");
                 assert_eq!(s.sb.read(&s.fstab), OLD, "{what}: fstab changed");
             }
             // After the rename the backup of the old file is kept, as on success.
@@ -257,14 +256,14 @@ fn a_full_disk_fails_cleanly_without_a_temporary_file() {
     let etc = sb.tmpfs("etc", "size=64k");
     let fstab = sb.file("etc/fstab", OLD);
     sb.sh(&format!(
-        "touch {etc}/fstab.lock; dd if=/dev/zero of={etc}/fill bs=4k 2>/dev/null; true"
+        "dd if=/dev/zero of={etc}/fill bs=4k 2>/dev/null; true"
     ));
     let r = sb.add_nodev_entry(&shm, &fstab);
     assert_eq!(r["failed"], true, "{r}");
     let msg = r["msg"].as_str().unwrap();
     assert!(msg.contains("No space left on device"), "{msg}");
     assert_eq!(sb.read(&fstab), OLD);
-    assert_eq!(sb.sh(&format!("ls -A {etc}")), "fill\nfstab\nfstab.lock\n");
+    assert_eq!(sb.sh(&format!("ls -A {etc}")), "fill\nfstab\n");
 }
 
 /// All or nothing: when the fstab write fails after the live remount and chmod, both are

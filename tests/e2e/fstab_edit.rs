@@ -111,9 +111,7 @@ fn the_replaced_fstab_keeps_its_mode_and_leaves_no_temporary_file() {
     let r = sb.apply(&["--path", &shm, "--state", "present", "--fstab-path", &fstab]);
     assert_eq!(r["changed"], true);
     assert_eq!(sb.mode(&fstab), "640");
-    // fstab.lock is the lock file other writers share (libmount's FILE.lock convention).
-    assert_eq!(
-        sb.sh(&format!("ls -A {}/etc", sb.path(""))),
-        "fstab\nfstab.lock\n"
-    );
+    // Nothing beside fstab: its lock file is under /run/lock/shmguard.
+    assert_eq!(sb.sh(&format!("ls -A {}/etc", sb.path(""))), "fstab\n");
+    sb.sh(&format!("test -f {}", sb.lock_file(&fstab)));
 }

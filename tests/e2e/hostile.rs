@@ -265,7 +265,10 @@ fn a_planted_lock_file_is_not_followed() {
     let shm = sb.tmpfs("shm", "size=8m");
     let fstab = sb.file("fstab", FSTAB);
     let elsewhere = sb.path("elsewhere");
-    sb.sh(&format!("ln -s {elsewhere} {fstab}.lock"));
+    let lock = sb.lock_file(&fstab);
+    sb.sh(&format!(
+        "mkdir -m 0700 -p /run/lock/shmguard && ln -s {elsewhere} {lock}"
+    ));
     let args = [
         "--path",
         &shm,
@@ -276,12 +279,12 @@ fn a_planted_lock_file_is_not_followed() {
         "--fstab-path",
         &fstab,
     ];
-    refused(&sb.apply(&args), "fstab.lock");
+    refused(&sb.apply(&args), &format!("fstab_path: cannot lock {lock}"));
     assert_eq!(
         sb.sh(&format!("test -e {elsewhere} && echo yes || echo no")),
         "no\n"
     );
-    sb.sh(&format!("rm {fstab}.lock && mkfifo {fstab}.lock"));
+    sb.sh(&format!("rm {lock} && mkfifo {lock}"));
     refused(&sb.apply(&args), "not a regular file");
     assert_eq!(sb.read(&fstab), FSTAB);
 }

@@ -1,7 +1,7 @@
 //! Sandbox: private mount and IPC namespaces (and a user namespace when not root) held open
 //! by a sleeping process; every command runs inside them through nsenter. Tests mount FRESH
 //! tmpfs/mqueue filesystems under a scratch directory before shmguard may remount anything,
-//! so the host's /dev/shm, /dev/mqueue, /etc/fstab and sysctl.d are never touched.
+//! so the host's /dev/shm, /dev/mqueue, /etc/fstab, sysctl.d and /run/lock are never touched.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_shmguard");
+
+/// The parent of shmguard's lock directory (`shmguard::apply::LOCK_DIR`), private per sandbox.
+const LOCKS: &str = "/run/lock";
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -72,11 +75,20 @@ impl Sandbox {
             userns,
         };
         // Make the scratch directory itself a private tmpfs: nothing below it can reach the host.
+        // /run/lock too, where shmguard keeps its lock files (/run/lock/shmguard): the host's
+        // is never written. (Without a /run/lock shmguard locks the files' directories.)
         sb.sh(&format!(
-            "mount -t tmpfs -o size=256m,mode=755 sandbox {}",
+            "mount -t tmpfs -o size=256m,mode=755 sandbox {} && \
+             if [ -d {LOCKS} ]; then mount -t tmpfs -o size=1m,mode=1777 sandbox-lock {LOCKS}; fi",
             sb.dir.display()
         ));
         sb
+    }
+
+    /// The lock file shmguard takes for the managed file `managed` (in the sandbox's /run/lock).
+    pub fn lock_file(&self, managed: &str) -> String {
+        let name = shmguard::apply::lock_name(std::path::Path::new(managed));
+        format!("{}/{name}", shmguard::apply::LOCK_DIR)
     }
 
     pub fn path(&self, rel: &str) -> String {
@@ -148,17 +160,26 @@ impl Sandbox {
         p
     }
 
+    /// Runs `program ARGS` inside with `input` on its stdin; returns the output.
+    pub fn run_with_input(&self, program: &str, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .command(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     /// Writes a scratch file (fstab, sysctl) and returns its path.
     pub fn file(&self, rel: &str, bytes: &[u8]) -> String {
         let p = self.dir.join(rel);
-        let mut input = self
-            .command("sh")
-            .args(["-c", &format!("cat > '{}'", p.display())])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        input.stdin.take().unwrap().write_all(bytes).unwrap();
-        assert!(input.wait().unwrap().success());
+        let script = format!("cat > '{}'", p.display());
+        let out = self.run_with_input("sh", &["-c", &script], bytes);
+        assert!(out.status.success(), "{out:?}");
         p.display().to_string()
     }
 

@@ -51,8 +51,8 @@ options:
     type: str
   size:
     description:
-      - "tmpfs size limit: bytes, a k/m/g/t suffix (either case, powers of 1024), N% of RAM, or 0 for unlimited. 4G, 4096m and 4194304k are the same
-          size. Unmanaged when omitted."
+      - "tmpfs size limit: bytes, a k/m/g/t/p/e suffix (either case, powers of 1024), N% of RAM, or 0 for unlimited. 4G, 4096m and 4194304k are the
+          same size. Unmanaged when omitted."
     type: str
   min_size:
     description:
@@ -60,8 +60,8 @@ options:
     type: str
   nr_inodes:
     description:
-      - "tmpfs inode limit: a count with an optional k/m/g suffix, N% of RAM pages (the kernel default is 50%), or 0 for unlimited. Unmanaged when
-          omitted."
+      - "tmpfs inode limit: a count with an optional k/m/g/t/p/e suffix, N% of RAM pages (the kernel default is 50%), or 0 for unlimited. Unmanaged
+          when omitted."
     type: str
   options:
     description:
@@ -192,7 +192,7 @@ after:
       returned: success
       contains:
         describe:
-          description: "The same, for people."
+          description: "The same, for people; when boot mounts nothing, that there is no fstab entry."
           type: str
           returned: success
         how:
@@ -366,7 +366,7 @@ before:
       returned: success
       contains:
         describe:
-          description: "The same, for people."
+          description: "The same, for people; when boot mounts nothing, that there is no fstab entry."
           type: str
           returned: success
         how:
