@@ -203,10 +203,63 @@ fn default_queue(name: &str, flags: MQ_OFlag) -> Result<nix::mqueue::MqdT, Failu
     Ok(unsafe { nix::mqueue::MqdT::from_raw_fd(fd) })
 }
 
-/// Reserves `bytes` of real pages in /dev/shm, then frees them.
-pub fn reserve(name: &str, bytes: u64) -> Result<(), Failure> {
+/// A named semaphore opened and unlinked at once, as multiprocessing's SemLock does: its file
+/// keeps an inode and a page in /dev/shm until it is closed (on drop).
+struct HeldSemaphore(*mut nix::libc::sem_t);
+
+impl HeldSemaphore {
+    fn open(name: &str) -> Result<HeldSemaphore, Failure> {
+        let c = CString::new(name).map_err(|_| Failure {
+            call: "sem_open",
+            errno: Errno::EINVAL,
+        })?;
+        // SAFETY: libc's sem_open with a valid C string; the name is unlinked at once and the
+        // handle closed on drop.
+        unsafe {
+            let sem = nix::libc::sem_open(
+                c.as_ptr(),
+                nix::libc::O_CREAT | nix::libc::O_EXCL,
+                0o600 as nix::libc::c_uint,
+                1 as nix::libc::c_uint,
+            );
+            if sem == nix::libc::SEM_FAILED {
+                return Err(Failure {
+                    call: "sem_open",
+                    errno: Errno::last(),
+                });
+            }
+            nix::libc::sem_unlink(c.as_ptr());
+            Ok(HeldSemaphore(sem))
+        }
+    }
+}
+
+impl Drop for HeldSemaphore {
+    fn drop(&mut self) {
+        // SAFETY: a handle sem_open returned, closed once.
+        unsafe {
+            nix::libc::sem_close(self.0);
+        }
+    }
+}
+
+/// Reserves `bytes` of real pages in /dev/shm and, beside them, `locks` named semaphores (what
+/// multiprocessing's own locks take), then calls `after` while all of it is held (to judge
+/// the room left), and frees everything.
+pub fn reserve<T>(
+    name: &str,
+    bytes: u64,
+    locks: u64,
+    after: impl FnOnce() -> T,
+) -> Result<T, Failure> {
     let obj = ShmObject::create(name)?;
-    obj.reserve(bytes)
+    obj.reserve(bytes)?;
+    let held = (0..locks)
+        .map(|i| HeldSemaphore::open(&format!("{name}-lock{i}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let r = after();
+    drop(held);
+    Ok(r)
 }
 
 /// Whether a mapping of a /dev/shm object may be executable (EPERM under noexec). A failure
