@@ -22,6 +22,7 @@ mod docs_fresh;
 mod faults;
 mod fstab_edit;
 mod fstab_libmount;
+mod fstab_links;
 mod hostile;
 mod mqueue;
 mod probe;
