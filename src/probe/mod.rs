@@ -196,9 +196,10 @@ impl Checks<'_> {
         self.verdict("free_space", room::space(&s, f.ram_bytes, need, lock, ""));
     }
 
-    /// Reserves `bytes` plus a header page and, beside them, the semaphores of a
-    /// ProcessPoolExecutor(4); while all is held, judges the room left against the
-    /// recommended headroom (warn below it).
+    /// Reserves `bytes` plus a header page (fail when they do not fit) and, beside them, the
+    /// semaphores of a ProcessPoolExecutor(4) (warn when those do not fit: a program sharing
+    /// the bytes works, one with an executor does not); while all is held, judges the room
+    /// left against the recommended headroom (warn below it).
     fn reserve(&mut self, bytes: u64) {
         let f = self.facts;
         let page = f.page_size.max(1);
@@ -209,46 +210,65 @@ impl Checks<'_> {
             HumanBytes(page),
             HumanBytes(bytes)
         );
+        // what to make room for: the data, the locks, and the recommended headroom after them
+        let with_locks = Need {
+            bytes: total + EXECUTOR_PAGES * page + needs::RECOMMENDED_BYTES,
+            inodes: 1 + EXECUTOR_INODES,
+            ..Need::default()
+        };
         let object = format!("/shmguard-probe-{}-reserve", std::process::id());
         let after = || Space::of("/dev/shm");
-        match posix_ipc::reserve(&object, total, EXECUTOR_SEMAPHORES, after) {
-            Err(e) => {
-                let need = Need {
-                    bytes: total + EXECUTOR_PAGES * page,
-                    inodes: 1 + EXECUTOR_INODES,
-                    ..Need::default()
-                };
-                self.out.push(ProbeCheck {
-                    name: "reserve".into(),
-                    user: self.user.into(),
-                    status: ProbeStatus::Fail,
-                    errno: Some(format!("{}: {:?}", e.call, e.errno)),
-                    detail: format!("{what}: {} failed: {}", e.call, e.errno.desc()),
-                    remedy: Some(remedy::remedy("reserve", e.call, e.errno, f, need)),
-                });
-            }
-            Ok(None) => self.push("reserve", ProbeStatus::Pass, what, None),
-            Ok(Some(left)) => {
+        let failed = |e: posix_ipc::Failure, status, detail: String| ProbeCheck {
+            name: "reserve".into(),
+            user: self.user.into(),
+            status,
+            errno: Some(format!("{}: {:?}", e.call, e.errno)),
+            detail,
+            remedy: Some(remedy::remedy("reserve", e.call, e.errno, f, with_locks)),
+        };
+        let check = match posix_ipc::reserve(&object, total, EXECUTOR_SEMAPHORES, after) {
+            Err(e) => failed(
+                e,
+                ProbeStatus::Fail,
+                format!("{what}: {} failed: {}", e.call, e.errno.desc()),
+            ),
+            Ok((Some(e), _)) => failed(
+                e,
+                ProbeStatus::Warn,
+                format!(
+                    "{what}: the {} fit, but the semaphores beside them do not ({} failed: {}), so a program sharing them through a process pool fails",
+                    HumanBytes(total),
+                    e.call,
+                    e.errno.desc()
+                ),
+            ),
+            Ok((None, left)) => {
                 let held = format!(
                     " while {} and {EXECUTOR_SEMAPHORES} semaphores are held",
                     HumanBytes(total)
                 );
-                let bytes_left = room::space(&left, f.ram_bytes, 0, "nothing more", &held);
-                let inodes_left = room::inodes(&left, 0, "nothing more", &held);
-                let worst = [bytes_left, inodes_left]
+                let low = left.and_then(|left| {
+                    [
+                        room::space(&left, f.ram_bytes, 0, "", &held),
+                        room::inodes(&left, 0, "", &held),
+                    ]
                     .into_iter()
-                    .find(|v| v.status == ProbeStatus::Warn);
-                match worst {
-                    Some(v) => self.push(
-                        "reserve",
-                        ProbeStatus::Warn,
-                        format!("{what}: works, but {}", v.detail),
-                        v.remedy,
-                    ),
-                    None => self.push("reserve", ProbeStatus::Pass, what, None),
+                    .find(|v| v.status == ProbeStatus::Warn)
+                });
+                ProbeCheck {
+                    name: "reserve".into(),
+                    user: self.user.into(),
+                    status: low.as_ref().map_or(ProbeStatus::Pass, |v| v.status),
+                    errno: None,
+                    detail: match &low {
+                        Some(v) => format!("{what}: works, but {}", v.detail),
+                        None => what,
+                    },
+                    remedy: low.and_then(|v| v.remedy),
                 }
             }
-        }
+        };
+        self.out.push(check);
     }
 
     fn exec_mapping(&mut self) {

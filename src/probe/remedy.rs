@@ -164,10 +164,19 @@ fn mqueue(call: &str, errno: Errno, f: &Facts, (msgs, size): (u64, u64)) -> Stri
             Some(limit) => {
                 let need = queue_bytes(msgs, size);
                 let want = need.max(DEFAULT_RLIMIT_MSGQUEUE);
-                format!(
-                    "RLIMIT_MSGQUEUE is {limit} bytes, and a queue of {msgs} x {size} needs {need} bytes by the kernel's accounting ({msgs} x {size} of messages plus {} of headers and tree nodes), with the user's other queues on top: it is a per-user process limit, not a sysctl; raise it where the program starts to {want} or more: `ulimit -q {want}` in its shell, `LimitMSGQUEUE={want}` in its systemd unit, or `USER - msgqueue {want}` in /etc/security/limits.conf",
+                let head = format!(
+                    "RLIMIT_MSGQUEUE is {limit} bytes, and a queue of {msgs} x {size} needs {need} bytes by the kernel's accounting ({msgs} x {size} of messages plus {} of headers and tree nodes), with the user's other queues on top: it is a per-user process limit, not a sysctl",
                     need - msgs * size
-                )
+                );
+                match f.rlimit_msgqueue_hard.filter(|hard| *hard < want) {
+                    None => format!(
+                        "{head}; raise it where the program starts to {want} or more: `ulimit -q {want}` in its shell, `LimitMSGQUEUE={want}` in its systemd unit, or `USER - msgqueue {want}` in /etc/security/limits.conf"
+                    ),
+                    // ulimit -q cannot go past the hard limit without CAP_SYS_RESOURCE
+                    Some(hard) => format!(
+                        "{head}; its hard limit is {hard}, so `ulimit -q` alone cannot raise it: raise both where the program starts, to {want} or more: `LimitMSGQUEUE={want}` in its systemd unit, `USER - msgqueue {want}` in /etc/security/limits.conf (at the next login), or as root `prlimit --msgqueue={want}:{want}` around its start"
+                    ),
+                }
             }
             None => "the process has too many open files or queues: raise its open-files limit (`ulimit -n`, systemd LimitNOFILE=)".into(),
         },
@@ -301,6 +310,15 @@ mod tests {
         let r = remedy("message_queue", "mq_open", Errno::EMFILE, &f, big);
         assert!(
             r.contains("needs 4200448 bytes") && r.contains("`ulimit -q 4200448`"),
+            "{r}"
+        );
+        let capped = Facts {
+            rlimit_msgqueue_hard: Some(819200),
+            ..f
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EMFILE, &capped, big);
+        assert!(
+            r.contains("hard limit is 819200") && r.contains("prlimit --msgqueue=4200448:4200448"),
             "{r}"
         );
     }

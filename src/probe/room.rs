@@ -41,8 +41,13 @@ pub fn inodes(s: &Space, need: u64, need_text: &str, after: &str) -> Verdict {
     }
     let free = s.free_inodes;
     let used = s.inodes.saturating_sub(free);
+    let needs = if need == 0 {
+        String::new()
+    } else {
+        format!("{need_text} needs {need}, and ")
+    };
     let detail = format!(
-        "{free} of {} inodes free in /dev/shm{after}; {need_text} needs {need}, and {RECOMMENDED_INODES} free are recommended (every shared-memory object and named semaphore is one; a ProcessPoolExecutor(4) holds 5)",
+        "{free} of {} inodes free in /dev/shm{after}; {needs}{RECOMMENDED_INODES} free are recommended (every shared-memory object and named semaphore is one, and sem_open takes one more while it links: a Lock needs 2 free, a Queue 4, a ProcessPoolExecutor 6, a Pool 7)",
         s.inodes
     );
     if free < need {
@@ -84,11 +89,15 @@ pub fn space(s: &Space, ram: u64, need: u64, need_text: &str, after: &str) -> Ve
         };
     }
     let free = s.free_bytes;
+    let needs = if need == 0 {
+        String::new()
+    } else {
+        format!("{need_text} needs {}, and ", HumanBytes(need))
+    };
     let detail = format!(
-        "{} free of {} in /dev/shm{after}; {need_text} needs {}, and {} free are recommended",
+        "{} free of {} in /dev/shm{after}; {needs}{} free are recommended (a named semaphore is a page: a Queue needs 3, a ProcessPoolExecutor 5, a Pool 6)",
         amount(free),
         HumanBytes(s.size_bytes),
-        HumanBytes(need),
         HumanBytes(RECOMMENDED_BYTES)
     );
     let grow_to = |missing: u64| mib_ceil(s.size_bytes + missing).max(s.size_bytes + (1 << 20));
@@ -114,7 +123,7 @@ pub fn space(s: &Space, ram: u64, need: u64, need_text: &str, after: &str) -> Ve
             detail,
             remedy: Some(format!(
                 "free space in /dev/shm or {}",
-                fix("grow", need - free)
+                fix("grow", need - free + RECOMMENDED_BYTES)
             )),
         };
     }
