@@ -26,6 +26,7 @@ mod fstab_libmount;
 mod fstab_links;
 mod hostile;
 mod mqueue;
+mod postgres;
 mod probe;
 mod reach;
 mod salt;
