@@ -61,7 +61,7 @@ fn python() -> String {
 }
 
 /// Runs a Python snippet (from the test venv, which has jsonschema) on `input`.
-fn py(script: &str, input: &str) -> String {
+pub fn py(script: &str, input: &str) -> String {
     let mut c = Command::new(python())
         .args(["-c", script])
         .stdin(Stdio::piped())

@@ -199,23 +199,35 @@ pub fn failing_probe(v: &Value) -> Vec<String> {
 /// The `shmguard apply ...` lines in the remedies of the failing probe checks and in the
 /// details of the failing audit checks, each once, in order.
 pub fn remedies(probe: Option<&Value>, audit: Option<&Value>) -> Vec<String> {
+    remedies_of("fail", probe, audit)
+}
+
+/// The same for the checks of `status` (fail or warn); a report without checks or targets
+/// has none.
+pub fn remedies_of(status: &str, probe: Option<&Value>, audit: Option<&Value>) -> Vec<String> {
     let mut texts = Vec::new();
-    if let Some(p) = probe {
-        for c in p["checks"].as_array().unwrap() {
-            if c["status"] == "fail" {
-                texts.push(c["remedy"].as_str().unwrap_or("").to_string());
+    let empty = Vec::new();
+    for c in probe.and_then(|p| p["checks"].as_array()).unwrap_or(&empty) {
+        if c["status"] == status {
+            texts.push(c["remedy"].as_str().unwrap_or("").to_string());
+        }
+    }
+    for t in audit
+        .and_then(|a| a["targets"].as_array())
+        .unwrap_or(&empty)
+    {
+        for c in t["checks"].as_array().unwrap() {
+            if c["status"] == status {
+                texts.push(c["detail"].as_str().unwrap_or("").to_string());
             }
         }
     }
-    if let Some(a) = audit {
-        for t in a["targets"].as_array().unwrap() {
-            for c in t["checks"].as_array().unwrap() {
-                if c["status"] == "fail" {
-                    texts.push(c["detail"].as_str().unwrap_or("").to_string());
-                }
-            }
-        }
-    }
+    apply_lines(&texts)
+}
+
+/// The `shmguard apply ...` lines quoted in `texts` (as `(shmguard apply ARGS)`), each once,
+/// in order.
+fn apply_lines(texts: &[String]) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for t in texts {
         let mut rest = t.as_str();

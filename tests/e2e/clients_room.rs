@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use crate::audit::failing;
-use crate::clients::{MQ, Matrix, SHM, check, failing_probe, passed, remedies};
+use crate::clients::{MQ, Matrix, SHM, check, failing_probe, passed, remedies, remedies_of};
 
 /// The checks of a probe or audit report that warn, as `name@user` or ids.
 fn warning(v: &Value) -> Vec<String> {
@@ -36,34 +36,7 @@ fn warning(v: &Value) -> Vec<String> {
 
 /// The `shmguard apply` lines of the warning checks (their remedy, or an audit's detail).
 fn warn_remedies(v: &Value) -> Vec<String> {
-    let mut texts = Vec::new();
-    if let Some(checks) = v["checks"].as_array() {
-        for c in checks.iter().filter(|c| c["status"] == "warn") {
-            texts.push(c["remedy"].as_str().unwrap_or("").to_string());
-        }
-    }
-    if let Some(targets) = v["targets"].as_array() {
-        for t in targets {
-            for c in t["checks"].as_array().unwrap() {
-                if c["status"] == "warn" {
-                    texts.push(c["detail"].as_str().unwrap_or("").to_string());
-                }
-            }
-        }
-    }
-    let mut lines: Vec<String> = Vec::new();
-    for t in texts {
-        let mut rest = t.as_str();
-        while let Some(at) = rest.find("(shmguard apply ") {
-            let tail = &rest[at + "(shmguard apply ".len()..];
-            let end = tail.find(')').unwrap();
-            if !lines.iter().any(|l| l == &tail[..end]) {
-                lines.push(tail[..end].to_string());
-            }
-            rest = &tail[end..];
-        }
-    }
-    lines
+    remedies_of("warn", Some(v), Some(v))
 }
 
 /// 3 free inodes: a Lock and shared_memory work, a Queue, Pool and executor do not — some

@@ -33,3 +33,4 @@ mod salt;
 mod salt_fleet;
 mod states;
 mod tmpfs;
+mod verdicts;

@@ -170,21 +170,7 @@ fn probe(sb: &Sandbox, extra: &[&str]) -> (i32, Value) {
 
 /// The `shmguard apply` lines of the failing checks' remedies.
 fn remedies(v: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for c in v["checks"].as_array().unwrap() {
-        if c["status"] != "fail" {
-            continue;
-        }
-        let text = c["remedy"].as_str().unwrap_or("");
-        if let Some(at) = text.find("(shmguard apply ") {
-            let tail = &text[at + "(shmguard apply ".len()..];
-            let line = tail[..tail.find(')').unwrap()].to_string();
-            if !out.contains(&line) {
-                out.push(line);
-            }
-        }
-    }
-    out
+    crate::clients::remedies(Some(v), None)
 }
 
 fn follow(sb: &Sandbox, line: &str) {
