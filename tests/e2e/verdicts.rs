@@ -77,7 +77,7 @@ fn verdicts_a_warning_is_a_passed_junit_case_with_system_out() {
     let script = "import sys, xml.etree.ElementTree as ET\nr = ET.fromstring(sys.stdin.read())\nprint(r.get('failures'), r.get('errors'))\nfor c in r.findall('.//testcase'):\n    out = c.find('system-out')\n    if out is not None and out.text.startswith('WARNING:'):\n        print(c.get('name'), c.find('failure') is None, c.find('skipped') is None, out.text[:40])";
     assert_eq!(
         py(script, &xml),
-        "0 0\n/dev/shm free_inodes (live) True True WARNING: 3 of 20 inodes free in /dev/sh\nfree_inodes (as root) True True WARNING: 3 of 20 inodes free in /dev/sh\n",
+        "0 0\n/dev/shm free_inodes (live) True True WARNING: 3 of 20 inodes free in /dev/shm\nfree_inodes (as root) True True WARNING: 3 of 20 inodes free in /dev/shm\n",
         "{xml}"
     );
 }
