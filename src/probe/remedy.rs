@@ -19,7 +19,7 @@ pub struct Need {
 }
 
 /// A byte count where 0 means none (HumanBytes shows 0 as "unlimited").
-fn amount(b: u64) -> String {
+pub(crate) fn amount(b: u64) -> String {
     if b == 0 {
         "0B".into()
     } else {
@@ -27,7 +27,8 @@ fn amount(b: u64) -> String {
     }
 }
 
-fn mib_ceil(b: u64) -> u64 {
+/// `b` rounded up to whole MiB.
+pub(crate) fn mib_ceil(b: u64) -> u64 {
     b.div_ceil(1 << 20) << 20
 }
 

@@ -7,6 +7,7 @@
 use crate::probe::ProbeStatus;
 use crate::probe::facts::Space;
 use crate::probe::needs::{RECOMMENDED_BYTES, RECOMMENDED_INODES};
+use crate::probe::remedy::{amount, mib_ceil};
 use crate::spec::HumanBytes;
 
 /// A verdict with its detail and, unless it passes, what to do.
@@ -15,18 +16,6 @@ pub struct Verdict {
     pub status: ProbeStatus,
     pub detail: String,
     pub remedy: Option<String>,
-}
-
-fn amount(b: u64) -> String {
-    if b == 0 {
-        "0B".into()
-    } else {
-        HumanBytes(b).to_string()
-    }
-}
-
-fn mib_ceil(b: u64) -> u64 {
-    b.div_ceil(1 << 20) << 20
 }
 
 /// Free inodes `s.free_inodes` against `need` (fail below) and `need_text` (what needs them);
