@@ -84,13 +84,16 @@ pub fn resolve(path: &str) -> Result<Link, ObserveError> {
 
 /// The mount points of `fstype` lines in `doc` that are spelled differently from `path` but
 /// resolve to the same directory (realpath, as libmount canonicalises targets), normalised.
-/// Only lines of the managed type are resolved: a large fstab costs a search, not a realpath
-/// per line.
+/// Only lines of the managed type whose last component is that of `path` or of its real path
+/// are resolved (`/run/shm`, `/var/run/shm` for /dev/shm: the links distributions make keep
+/// the name): a large fstab costs a search, not a realpath per line.
 pub fn fstab_aliases(doc: &crate::observe::Fstab, path: &str, fstype: &str) -> Vec<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
     let Ok(real) = std::fs::canonicalize(path) else {
         return Vec::new();
     };
+    let last = |p: &[u8]| -> Vec<u8> { p.rsplit(|b| *b == b'/').next().unwrap_or(p).to_vec() };
+    let names = [last(path.as_bytes()), last(real.as_os_str().as_bytes())];
     let finder = memchr::memmem::Finder::new(fstype.as_bytes());
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
@@ -102,7 +105,7 @@ pub fn fstab_aliases(doc: &crate::observe::Fstab, path: &str, fstype: &str) -> V
             continue;
         };
         let mp = crate::observe::fstab::normal_mount_point(&e.file).into_owned();
-        if mp == path.as_bytes() || !seen.insert(mp.clone()) {
+        if mp == path.as_bytes() || !names.contains(&last(&mp)) || !seen.insert(mp.clone()) {
             continue;
         }
         let resolved = std::fs::canonicalize(std::ffi::OsStr::from_bytes(&mp));
