@@ -108,10 +108,10 @@ impl Condition {
             _ => {}
         }
         let Some(live) = &o.live else {
-            if path == "/dev/mqueue"
-                && matches!(self, Condition::Writable | Condition::SharedSticky)
-            {
-                // mq_open uses the IPC namespace's internal mount, rw and 1777, mounted or not
+            // an mqueue target (observe reads its sysctl file, and only for mqueue): mq_open
+            // uses the IPC namespace's internal mount, rw and 1777, mounted or not
+            let mqueue = o.sysctl.is_some();
+            if mqueue && matches!(self, Condition::Writable | Condition::SharedSticky) {
                 return (Status::Pass, String::new());
             }
             return (
@@ -358,6 +358,12 @@ mod tests {
     fn issue_18_an_unmounted_mqueue_is_the_internal_mount() {
         let mut o = observed(0o1777, false, 1, 0);
         o.live = None;
+        let shm = o.clone();
+        o.sysctl = Some(crate::observe::FileState::from_bytes(
+            std::path::Path::new("/etc/sysctl.d/x.conf"),
+            None,
+            crate::observe::SysctlConf::from_shared,
+        ));
         assert_eq!(
             Condition::Writable.judge("/dev/mqueue", &o, &N).0,
             Status::Pass
@@ -373,7 +379,7 @@ mod tests {
         let (s, why) = Condition::MsgsizeMax.judge("/dev/mqueue", &o, &big);
         assert_eq!(s, Status::Fail, "{why}");
         assert_eq!(
-            Condition::Writable.judge("/dev/shm", &o, &N).0,
+            Condition::Writable.judge("/dev/shm", &shm, &N).0,
             Status::Fail
         );
     }
