@@ -15,6 +15,7 @@ mod boot;
 mod check_mode;
 mod cli;
 mod clients;
+mod clients_mqueue;
 mod clients_room;
 mod containers;
 mod concurrency;
