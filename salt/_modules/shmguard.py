@@ -242,7 +242,7 @@ def _as_list(value):
     return [value]
 
 
-def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=None, bytes=None, binary=None):  # pylint: disable=redefined-builtin,redefined-outer-name
+def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=None, bytes=None, mq_maxmsg=None, mq_msgsize=None, binary=None):  # pylint: disable=redefined-builtin,redefined-outer-name
     """
     Judge this minion against policies without changing anything: ``shmguard audit`` with JSON
     output. Returns the CLI's report with ``checks`` keyed by check id (each with its status,
@@ -275,8 +275,14 @@ def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=No
     bytes
         With probe: bytes to reserve in /dev/shm, e.g. 1G.
 
+    mq_maxmsg, mq_msgsize
+        The message queue the programs open (default 10 and 8192): the probe opens exactly that
+        queue, the mqueue profile checks msg_max and msgsize_max allow it.
+
     binary
         The shmguard executable (see the module doc).
+
+    A check's status is pass, warn (works, with less headroom than recommended; exit 0) or fail.
 
     CLI Example:
 
@@ -320,10 +326,21 @@ def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=No
         cmd += ["--user", str(user)]
     if bytes is not None:
         cmd += ["--bytes", str(bytes)]
+    cmd += _queue_args(mq_maxmsg, mq_msgsize)
     return _verdict("audit", *_json(cmd, stdin=stdin))
 
 
-def probe(user=None, bytes=None, binary=None):  # pylint: disable=redefined-builtin
+def _queue_args(mq_maxmsg, mq_msgsize):
+    """``--mq-maxmsg``/``--mq-msgsize`` for the CLI, for those given."""
+    args = []
+    if mq_maxmsg is not None:
+        args += ["--mq-maxmsg", str(mq_maxmsg)]
+    if mq_msgsize is not None:
+        args += ["--mq-msgsize", str(mq_msgsize)]
+    return args
+
+
+def probe(user=None, bytes=None, mq_maxmsg=None, mq_msgsize=None, binary=None):  # pylint: disable=redefined-builtin
     """
     Do what real programs do with /dev/shm and /dev/mqueue (shared memory, named semaphores as
     Python's SemLock, message queues, reserving ``bytes``, executable mappings), as ``user`` or
@@ -335,22 +352,30 @@ def probe(user=None, bytes=None, binary=None):  # pylint: disable=redefined-buil
         Run as this user (name or uid); needs root.
 
     bytes
-        Reserve this many bytes of real pages in /dev/shm, e.g. 1G.
+        Reserve this many bytes of real pages in /dev/shm, e.g. 1G (plus a header page and, beside
+        them, the semaphores of a ProcessPoolExecutor(4)).
+
+    mq_maxmsg, mq_msgsize
+        Open a message queue of this shape (default 10 messages of 8192 bytes).
 
     binary
         The shmguard executable (see the module doc).
+
+    A check's status is pass, warn (works, with less headroom than recommended; exit 0) or fail.
 
     CLI Example:
 
     .. code-block:: bash
 
         salt '*' shmguard.probe user=nobody bytes=1G
+        salt '*' shmguard.probe user=nobody mq_maxmsg=64 mq_msgsize=65536
     """
     cmd = [_binary(binary), "probe", "--format", "json"]
     if user is not None:
         cmd += ["--user", str(user)]
     if bytes is not None:
         cmd += ["--bytes", str(bytes)]
+    cmd += _queue_args(mq_maxmsg, mq_msgsize)
     return _verdict("probe", *_json(cmd))
 
 

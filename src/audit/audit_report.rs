@@ -6,10 +6,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::probe::{ProbeReport, ProbeStatus};
 
+/// A check's verdict. `warn`: the programs the check describes work now, but the headroom
+/// (free inodes, free bytes after the reservation) is below the documented recommendation and
+/// some programs of that kind would fail; it names what to raise and by how much. A warning
+/// keeps a report compliant (exit 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
+    Warn,
     Fail,
 }
 
@@ -59,14 +64,19 @@ pub struct PathUsage {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
-    /// every check: the targets' and the probe's (an info check counts as passed)
+    /// every check: the targets' and the probe's (an info check counts as passed); checks =
+    /// passed + warned + failed
     pub checks: usize,
     pub passed: usize,
+    /// checks that pass with too little headroom (counted apart from `passed`)
+    #[serde(default)]
+    pub warned: usize,
     pub failed: usize,
     pub errors: usize,
 }
 
-/// The result of `shmguard audit`. Exit code: 0 compliant, 2 drift found, 1 error.
+/// The result of `shmguard audit`. Exit code: 0 compliant (warnings included), 2 drift
+/// found, 1 error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AuditReport {
     pub compliant: bool,
@@ -86,6 +96,7 @@ impl AuditReport {
                 s.checks += 1;
                 match c.status {
                     Status::Pass => s.passed += 1,
+                    Status::Warn => s.warned += 1,
                     Status::Fail => s.failed += 1,
                 }
             }
@@ -98,6 +109,7 @@ impl AuditReport {
                 s.checks += 1;
                 match c.status {
                     ProbeStatus::Pass | ProbeStatus::Info => s.passed += 1,
+                    ProbeStatus::Warn => s.warned += 1,
                     ProbeStatus::Fail => s.failed += 1,
                 }
             }

@@ -1,13 +1,42 @@
 //! Conditions: audit checks that are not a desired value of the planner but a property
 //! programs need — the mount is writable (per-mount flag AND superblock), its root lets every
 //! user create and no one delete another's objects (1777 or 1733; 0777 is a security problem),
-//! there are free inodes and space for a small program, an mqueue limit is at least what
-//! programs ask for. Each is a key, a judgement and a remedy; adding one is one variant here
-//! and one entry in a profile. Pure: no I/O.
+//! there are free inodes and space (fail when the programs cannot work, warn below the
+//! recommended headroom, after any reservation), an mqueue limit is at least what the
+//! programs' queue asks for (an unmounted /dev/mqueue is the kernel's internal mount, rw and
+//! 1777). Each is a key, a judgement and a remedy; adding one is one variant here and one
+//! entry in a profile. Pure: no I/O.
 
 use crate::audit::audit_report::Status;
-use crate::observe::Observed;
+use crate::observe::{LiveMount, Observed};
+use crate::probe::facts::Space;
+use crate::probe::needs::{
+    EXECUTOR_INODES, EXECUTOR_PAGES, EXECUTOR_SEMAPHORES, ONE_LOCK_INODES, ONE_LOCK_PAGES,
+    TYPICAL_MSGS, TYPICAL_MSGSIZE,
+};
+use crate::probe::{ProbeStatus, room};
 use crate::spec::HumanBytes;
+
+/// What the audited programs use, beyond the profile: the bytes they share (`audit --probe
+/// --bytes`) and the queue they open (`--mq-maxmsg`, `--mq-msgsize`, or a policy target's
+/// `mq_maxmsg`/`mq_msgsize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// data bytes shared through /dev/shm (a header page and a ProcessPoolExecutor(4)'s
+    /// semaphores are reserved beside them)
+    pub bytes: Option<u64>,
+    /// (messages, bytes each) of the queue programs open
+    pub queue: (u64, u64),
+}
+
+impl Default for Needs {
+    fn default() -> Needs {
+        Needs {
+            bytes: None,
+            queue: (TYPICAL_MSGS, TYPICAL_MSGSIZE),
+        }
+    }
+}
 
 /// One property a target's programs need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,12 +46,42 @@ pub enum Condition {
     /// the root is world-writable and sticky: every user can create; no one can delete
     /// another's objects
     SharedSticky,
-    /// at least this many free inodes (an unlimited tmpfs passes)
-    FreeInodes(u64),
-    /// at least this many free bytes (an unlimited tmpfs passes)
-    FreeSpace(u64),
+    /// free inodes: fail when not even a Lock (or, with `bytes`, the data and an executor's
+    /// semaphores) fits, warn below the recommended headroom; an unlimited tmpfs passes
+    FreeInodes,
+    /// free bytes, judged like FreeInodes, after the reservation
+    FreeSpace,
+    /// fs.mqueue.msg_max is at least the messages of the programs' queue
+    MsgMax,
+    /// fs.mqueue.msgsize_max is at least the message size of the programs' queue
+    MsgsizeMax,
     /// /proc/sys/fs/mqueue/NAME is at least this
     MinLimit(&'static str, u64),
+}
+
+/// The space and inodes of a live mount, as statvfs would give them.
+fn space_of(live: &LiveMount, page: u64) -> Space {
+    let size = live.size_pages.unwrap_or(0) * page;
+    let used = live.usage.used_pages * page;
+    let inodes = live.nr_inodes.unwrap_or(0);
+    Space {
+        size_bytes: size,
+        used_bytes: used,
+        free_bytes: size.saturating_sub(used),
+        inodes,
+        free_inodes: inodes.saturating_sub(live.usage.used_inodes.unwrap_or(0)),
+    }
+}
+
+/// A room verdict as an audit status and detail (the detail and what to do; empty on pass).
+fn audit_verdict(v: room::Verdict) -> (Status, String) {
+    let status = match v.status {
+        ProbeStatus::Fail => Status::Fail,
+        ProbeStatus::Warn => Status::Warn,
+        ProbeStatus::Pass | ProbeStatus::Info => return (Status::Pass, String::new()),
+    };
+    let fix = v.remedy.map(|r| format!(": {r}")).unwrap_or_default();
+    (status, format!("{}{fix}", v.detail))
 }
 
 impl Condition {
@@ -31,17 +90,29 @@ impl Condition {
         match self {
             Condition::Writable => "rw",
             Condition::SharedSticky => "mode",
-            Condition::FreeInodes(_) => "free_inodes",
-            Condition::FreeSpace(_) => "free_space",
+            Condition::FreeInodes => "free_inodes",
+            Condition::FreeSpace => "free_space",
+            Condition::MsgMax => "msg_max",
+            Condition::MsgsizeMax => "msgsize_max",
             Condition::MinLimit(name, _) => name,
         }
     }
 
-    /// Pass or fail, and for a failure what is wrong and what fixes it.
-    pub fn judge(self, path: &str, o: &Observed) -> (Status, String) {
+    /// Pass, warn or fail, and unless it passes what is wrong and what fixes it.
+    pub fn judge(self, path: &str, o: &Observed, needs: &Needs) -> (Status, String) {
+        let (msgs, size) = needs.queue;
+        match self {
+            Condition::MsgMax => return limit("msg_max", msgs, path, o),
+            Condition::MsgsizeMax => return limit("msgsize_max", size, path, o),
+            Condition::MinLimit(name, want) => return limit(name, want, path, o),
+            _ => {}
+        }
         let Some(live) = &o.live else {
-            if let Condition::MinLimit(name, want) = self {
-                return limit(name, want, path, o);
+            // an mqueue target (observe reads its sysctl file, and only for mqueue): mq_open
+            // uses the IPC namespace's internal mount, rw and 1777, mounted or not
+            let mqueue = o.sysctl.is_some();
+            if mqueue && matches!(self, Condition::Writable | Condition::SharedSticky) {
+                return (Status::Pass, String::new());
             }
             return (
                 Status::Fail,
@@ -51,6 +122,8 @@ impl Condition {
             );
         };
         let fail = |s: String| (Status::Fail, s);
+        let page = o.host.page_size.max(1);
+        let ram = o.host.total_ram_pages * page;
         match self {
             Condition::Writable => {
                 let mount_ro = live.flags.read_only;
@@ -81,48 +154,55 @@ impl Condition {
                     )),
                 }
             }
-            Condition::FreeInodes(want) => {
-                let Some(total) = live.nr_inodes.filter(|n| *n > 0) else {
-                    return (Status::Pass, String::new());
+            Condition::FreeInodes => {
+                let s = space_of(live, page);
+                let v = match needs.bytes {
+                    None => room::inodes(
+                        &s,
+                        ONE_LOCK_INODES,
+                        "a multiprocessing Lock (one named semaphore)",
+                        "",
+                    ),
+                    Some(_) => room::inodes(
+                        &s,
+                        1 + EXECUTOR_INODES,
+                        &format!(
+                            "the shared segment and a ProcessPoolExecutor(4)'s {EXECUTOR_SEMAPHORES} semaphores"
+                        ),
+                        "",
+                    ),
                 };
-                let used = live.usage.used_inodes.unwrap_or(0);
-                let free = total.saturating_sub(used);
-                if free >= want {
-                    return (Status::Pass, String::new());
+                audit_verdict(v)
+            }
+            Condition::FreeSpace => {
+                let mut s = space_of(live, page);
+                let Some(bytes) = needs.bytes else {
+                    let lock = "a multiprocessing Lock (one named semaphore)";
+                    return audit_verdict(room::space(&s, ram, ONE_LOCK_PAGES * page, lock, ""));
+                };
+                // judged AFTER the reservation: the data, its header page and the executor's
+                // semaphores
+                let reserve = bytes + page + EXECUTOR_PAGES * page;
+                let what = format!(
+                    "{} and a header page with a ProcessPoolExecutor(4)'s {EXECUTOR_SEMAPHORES} semaphores beside them",
+                    HumanBytes(bytes)
+                );
+                if s.free_bytes < reserve {
+                    return audit_verdict(room::space(&s, ram, reserve, &what, ""));
                 }
-                let suggest = (used + 1024).max(total * 2);
-                fail(format!(
-                    "{free} of {total} inodes free, a small program needs {want} (every shared-memory object and named semaphore is one; Pool(2) creates about 7): raise nr_inodes, more size does not help (shmguard apply --path {path} --nr-inodes {suggest})"
+                s.free_bytes -= reserve;
+                let after = format!(" after reserving {}", HumanBytes(reserve));
+                audit_verdict(room::space(
+                    &s,
+                    ram,
+                    0,
+                    &format!("beyond {what}, nothing"),
+                    &after,
                 ))
             }
-            Condition::FreeSpace(want) => {
-                let page = o.host.page_size.max(1);
-                let Some(size) = live.size_pages.filter(|p| *p > 0).map(|p| p * page) else {
-                    return (Status::Pass, String::new());
-                };
-                let used = live.usage.used_pages * page;
-                let free = size.saturating_sub(used);
-                if free >= want {
-                    return (Status::Pass, String::new());
-                }
-                let grow = (used + want)
-                    .div_ceil(1 << 20)
-                    .max(size.div_ceil(1 << 20) + 1)
-                    << 20;
-                let free_text = if free == 0 {
-                    "0B".into()
-                } else {
-                    HumanBytes(free).to_string()
-                };
-                fail(format!(
-                    "{free_text} free of {}, {} used, a small program needs {}: free space or grow it to at least {g} (shmguard apply --path {path} --min-size {g})",
-                    HumanBytes(size),
-                    HumanBytes(used.max(1)),
-                    HumanBytes(want),
-                    g = HumanBytes(grow)
-                ))
+            Condition::MsgMax | Condition::MsgsizeMax | Condition::MinLimit(..) => {
+                unreachable!("judged above")
             }
-            Condition::MinLimit(name, want) => limit(name, want, path, o),
         }
     }
 }
@@ -154,7 +234,12 @@ fn limit(name: &str, want: u64, path: &str, o: &Observed) -> (Status, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::{LiveMount, PathKind, Usage};
+    use crate::observe::{PathKind, Usage};
+
+    const N: Needs = Needs {
+        bytes: None,
+        queue: (TYPICAL_MSGS, TYPICAL_MSGSIZE),
+    };
     use crate::spec::{Host, MountFlags};
 
     fn observed(mode: u32, super_ro: bool, used_inodes: u64, used_pages: u64) -> Observed {
@@ -193,7 +278,7 @@ mod tests {
 
     #[test]
     fn issue_10_1733_passes_and_0777_fails_as_a_security_problem() {
-        let j = |m| Condition::SharedSticky.judge("/dev/shm", &observed(m, false, 1, 0));
+        let j = |m| Condition::SharedSticky.judge("/dev/shm", &observed(m, false, 1, 0), &N);
         assert_eq!(j(0o1777).0, Status::Pass);
         assert_eq!(j(0o1733).0, Status::Pass);
         let (s, why) = j(0o777);
@@ -209,7 +294,7 @@ mod tests {
 
     #[test]
     fn issue_13_a_read_only_superblock_is_not_writable() {
-        let (s, why) = Condition::Writable.judge("/dev/shm", &observed(0o1777, true, 1, 0));
+        let (s, why) = Condition::Writable.judge("/dev/shm", &observed(0o1777, true, 1, 0), &N);
         assert_eq!(s, Status::Fail);
         assert!(
             why.starts_with("the filesystem (superblock) is read-only"),
@@ -217,24 +302,91 @@ mod tests {
         );
         assert_eq!(
             Condition::Writable
-                .judge("/dev/shm", &observed(0o1777, false, 1, 0))
+                .judge("/dev/shm", &observed(0o1777, false, 1, 0), &N)
                 .0,
             Status::Pass
         );
     }
 
     #[test]
-    fn room_for_a_small_program() {
-        let (s, why) = Condition::FreeInodes(16).judge("/dev/shm", &observed(0o1777, false, 97, 0));
+    fn issue_18_room_fails_below_a_lock_and_warns_below_the_recommendation() {
+        let j = |c: Condition, inodes, pages, needs: &Needs| {
+            c.judge("/dev/shm", &observed(0o1777, false, inodes, pages), needs)
+        };
+        // 100 inodes: 99 used leaves 1, less than a Lock's 2
+        let (s, why) = j(Condition::FreeInodes, 99, 0, &N);
+        assert_eq!(s, Status::Fail, "{why}");
+        assert!(why.contains("--nr-inodes"), "{why}");
+        let (s, why) = j(Condition::FreeInodes, 97, 0, &N);
+        assert_eq!(s, Status::Warn, "3 free: Lock and Pool work");
+        assert!(why.contains("raise nr_inodes by 13, to 113"), "{why}");
+        assert_eq!(j(Condition::FreeInodes, 80, 0, &N).0, Status::Pass);
+        let (s, why) = j(Condition::FreeSpace, 1, 4096, &N);
         assert_eq!(s, Status::Fail);
-        assert!(why.contains("--nr-inodes 1121"), "{why}");
-        let (s, why) =
-            Condition::FreeSpace(256 << 10).judge("/dev/shm", &observed(0o1777, false, 1, 4096));
-        assert_eq!(s, Status::Fail);
-        assert!(why.starts_with("0B free of 16M, 16M used"), "{why}");
+        assert!(why.starts_with("0B free of 16M"), "{why}");
         assert!(why.contains("--min-size 17M"), "{why}");
+        assert_eq!(j(Condition::FreeSpace, 1, 4096 - 10, &N).0, Status::Warn);
+    }
+
+    #[test]
+    fn issue_18_free_space_is_judged_after_the_reservation() {
+        // 16M, nothing used; the data fills all but 4 pages: the executor's 5 do not fit
+        let needs = Needs {
+            bytes: Some((16 << 20) - 5 * 4096),
+            ..N
+        };
         let (s, why) =
-            Condition::MinLimit("msg_max", 10).judge("/dev/mqueue", &observed(0o1777, false, 1, 0));
+            Condition::FreeSpace.judge("/dev/shm", &observed(0o1777, false, 1, 0), &needs);
+        assert_eq!(s, Status::Fail, "{why}");
+        let needs = Needs {
+            bytes: Some(15 << 20),
+            ..N
+        };
+        let (s, why) =
+            Condition::FreeSpace.judge("/dev/shm", &observed(0o1777, false, 1, 0), &needs);
+        assert_eq!(s, Status::Pass, "{why}");
+        let needs = Needs {
+            bytes: Some((16 << 20) - (64 << 10)),
+            ..N
+        };
+        let (s, why) =
+            Condition::FreeSpace.judge("/dev/shm", &observed(0o1777, false, 1, 0), &needs);
+        assert_eq!(s, Status::Warn, "{why}");
+    }
+
+    #[test]
+    fn issue_18_an_unmounted_mqueue_is_the_internal_mount() {
+        let mut o = observed(0o1777, false, 1, 0);
+        o.live = None;
+        let shm = o.clone();
+        o.sysctl = Some(crate::observe::FileState::from_bytes(
+            std::path::Path::new("/etc/sysctl.d/x.conf"),
+            None,
+            crate::observe::SysctlConf::from_shared,
+        ));
+        assert_eq!(
+            Condition::Writable.judge("/dev/mqueue", &o, &N).0,
+            Status::Pass
+        );
+        assert_eq!(
+            Condition::SharedSticky.judge("/dev/mqueue", &o, &N).0,
+            Status::Pass
+        );
+        let big = Needs {
+            queue: (64, 65536),
+            ..N
+        };
+        let (s, why) = Condition::MsgsizeMax.judge("/dev/mqueue", &o, &big);
+        assert_eq!(s, Status::Fail, "{why}");
+        assert_eq!(
+            Condition::Writable.judge("/dev/shm", &shm, &N).0,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn an_mqueue_limit_below_the_queue_fails() {
+        let (s, why) = Condition::MsgMax.judge("/dev/mqueue", &observed(0o1777, false, 1, 0), &N);
         assert_eq!(s, Status::Fail);
         assert!(why.contains("--msg-max 10"), "{why}");
     }

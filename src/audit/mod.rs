@@ -12,6 +12,7 @@ pub use audit_report::{AuditReport, CheckResult, PathUsage, Status, TargetResult
 pub use policy::Target;
 
 use crate::audit::condition::Condition;
+pub use crate::audit::condition::Needs;
 use crate::observe::container::{Runtime, advice};
 use crate::observe::{Observed, observe};
 use crate::probe::ProbeReport;
@@ -28,6 +29,8 @@ pub struct AuditOptions {
     pub container: Option<Runtime>,
     /// the init system that boots the host or image (None: each target's `init`)
     pub init: Option<crate::spec::Init>,
+    /// what the programs use (`--bytes`, the queue shape), for the profiles' conditions
+    pub needs: Needs,
 }
 
 fn under(root: &Path, p: &Path) -> PathBuf {
@@ -126,7 +129,12 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
     } else {
         observed
     };
-    for c in check::checks(&desired, opts.root.is_some()) {
+    let planned = if t.conditions_only {
+        Vec::new()
+    } else {
+        check::checks(&desired, opts.root.is_some())
+    };
+    for c in planned {
         let refs = t.references.get(&c.key).cloned().unwrap_or_default();
         let mut r = check::judge(&c, &observed, refs);
         if let (Status::Fail, Some(rt), Some(size)) = (r.status, opts.container, &c.desired.size) {
@@ -138,18 +146,27 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
         result.checks.push(r);
     }
     let refs = |key: &str| t.references.get(key).cloned().unwrap_or_default();
-    result
-        .checks
-        .extend(check::boot_checks(&desired, &observed, &refs));
+    if !t.conditions_only {
+        result
+            .checks
+            .extend(check::boot_checks(&desired, &observed, &refs));
+    }
     if opts.root.is_none() {
+        let needs = Needs {
+            queue: t.mq_shape.unwrap_or(opts.needs.queue),
+            ..opts.needs
+        };
         for cond in &t.conditions {
             let key = cond.key();
-            let (status, mut detail) = cond.judge(&desired.path, &observed);
-            if let (Status::Fail, Some(rt), Condition::FreeSpace(want)) =
+            let (status, mut detail) = cond.judge(&desired.path, &observed, &needs);
+            if let (Status::Fail | Status::Warn, Some(rt), Condition::FreeSpace) =
                 (status, opts.container, cond)
             {
-                let used = observed.live.as_ref().map_or(0, |l| l.usage.used_pages)
-                    * observed.host.page_size;
+                let page = observed.host.page_size;
+                let used = observed.live.as_ref().map_or(0, |l| l.usage.used_pages) * page;
+                let want = needs.bytes.map_or(page, |b| {
+                    b + page * (1 + crate::probe::needs::EXECUTOR_PAGES)
+                }) + crate::probe::needs::RECOMMENDED_BYTES;
                 detail += &format!("; {}", advice(rt, shm_size(&observed), used + want));
             }
             result.checks.push(CheckResult {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::audit::condition::Condition;
 use crate::frontend::json_args;
-use crate::probe::{SMALL_PROGRAM_BYTES, SMALL_PROGRAM_INODES, TYPICAL_MSGS, TYPICAL_MSGSIZE};
+use crate::probe::needs::{HARD_MSGMAX, HARD_MSGSIZEMAX, TYPICAL_MSGS, TYPICAL_MSGSIZE};
 use crate::spec::Params;
 
 /// One thing to audit: the desired state and the compliance references of its checks.
@@ -23,8 +23,13 @@ pub struct Target {
     pub params: Params,
     /// check key (`nodev`, `mode`, `mounted`, ...) -> references such as `CIS RHEL9 1.1.2.2.2`
     pub references: BTreeMap<String, Vec<String>>,
-    /// what programs need beyond the parameters (profiles only), judged after them
+    /// what programs need beyond the parameters, judged after them
     pub conditions: Vec<Condition>,
+    /// the queue its programs open (a policy's `mq_maxmsg`, `mq_msgsize`; None: the audit's)
+    pub mq_shape: Option<(u64, u64)>,
+    /// only the conditions count, not the planner's checks (the mqueue profile: programs do
+    /// not need /dev/mqueue mounted)
+    pub conditions_only: bool,
 }
 
 /// One target of a policy file: the module's parameters plus references.
@@ -36,6 +41,16 @@ pub struct PolicyTarget {
     /// nr_inodes, a flag name (nodev, noexec, ...), queues_max, msg_max, msgsize_max.
     #[serde(default)]
     pub references: BTreeMap<String, Vec<String>>,
+    /// The message queue this target's programs open: messages (as `probe --mq-maxmsg`).
+    /// With it (or mq_msgsize), the audit checks that msg_max and msgsize_max allow that
+    /// queue.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = HARD_MSGMAX))]
+    pub mq_maxmsg: Option<u64>,
+    /// ... and bytes per message (as `probe --mq-msgsize`); defaults 10 and 8192.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = HARD_MSGSIZEMAX))]
+    pub mq_msgsize: Option<u64>,
 }
 
 /// A policy file: one target, or a non-empty list of targets.
@@ -50,14 +65,20 @@ impl PolicyTarget {
     /// Reads the parameters as the module does (its type, choice and unknown-name messages),
     /// then `references`.
     fn from_map(m: &Map<String, Value>) -> Result<Self, String> {
-        let (params, _) = json_args::parse(m, "shmguard", |k| k == "references")?;
+        let extra = |k: &str| matches!(k, "references" | "mq_maxmsg" | "mq_msgsize");
+        let (params, _) = json_args::parse(m, "shmguard", extra)?;
         let references = match m.get("references") {
             None | Some(Value::Null) => BTreeMap::new(),
             Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
                 format!("references: {v} is not accepted; expected an object mapping a check key to a list of strings")
             })?,
         };
-        Ok(PolicyTarget { params, references })
+        Ok(PolicyTarget {
+            params,
+            references,
+            mq_maxmsg: shape_field(m, "mq_maxmsg", HARD_MSGMAX)?,
+            mq_msgsize: shape_field(m, "mq_msgsize", HARD_MSGSIZEMAX)?,
+        })
     }
 }
 
@@ -102,11 +123,26 @@ impl PolicyFile {
             PolicyFile::Many(ts) => ts,
         };
         all.into_iter()
-            .map(|t| Target {
-                source: source.to_string(),
-                params: t.params,
-                references: t.references,
-                conditions: Vec::new(),
+            .map(|t| {
+                // A queue shape asks that msg_max and msgsize_max allow that queue.
+                let mq_shape = (t.mq_maxmsg.is_some() || t.mq_msgsize.is_some()).then(|| {
+                    (
+                        t.mq_maxmsg.unwrap_or(TYPICAL_MSGS),
+                        t.mq_msgsize.unwrap_or(TYPICAL_MSGSIZE),
+                    )
+                });
+                Target {
+                    source: source.to_string(),
+                    params: t.params,
+                    references: t.references,
+                    conditions: if mq_shape.is_some() {
+                        vec![Condition::MsgMax, Condition::MsgsizeMax]
+                    } else {
+                        Vec::new()
+                    },
+                    mq_shape,
+                    conditions_only: false,
+                }
             })
             .collect()
     }
@@ -122,22 +158,36 @@ pub fn parse_policy(name: &str, bytes: &[u8]) -> Result<Vec<Target>, String> {
     Ok(file.targets(&format!("policy {name}")))
 }
 
+/// A policy's queue-shape field: a whole number within the kernel's hard limit.
+fn shape_field(m: &Map<String, Value>, key: &str, max: u64) -> Result<Option<u64>, String> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_u64() {
+            Some(n) if (1..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(format!(
+                "{key}: {v} is not accepted; expected a whole number from 1 to {max}"
+            )),
+        },
+    }
+}
+
 /// What a program sharing memory through /dev/shm needs, whoever runs it: Python's
 /// multiprocessing (SemLock, Pool, Queue, shared_memory), numpy through SharedArray.
 const SHM_PROGRAMS: [Condition; 4] = [
     Condition::Writable,
     Condition::SharedSticky,
-    Condition::FreeInodes(SMALL_PROGRAM_INODES),
-    Condition::FreeSpace(SMALL_PROGRAM_BYTES),
+    Condition::FreeInodes,
+    Condition::FreeSpace,
 ];
 
-/// What a program using POSIX message queues needs: the usual queue of 10 x 8192, and room
-/// for a few queues.
+/// What a program using POSIX message queues needs: its queue (10 x 8192 unless the audit
+/// says otherwise), and room for a few queues. Mounted or not: mq_open works without
+/// /dev/mqueue.
 const MQUEUE_PROGRAMS: [Condition; 5] = [
     Condition::Writable,
     Condition::SharedSticky,
-    Condition::MinLimit("msg_max", TYPICAL_MSGS),
-    Condition::MinLimit("msgsize_max", TYPICAL_MSGSIZE),
+    Condition::MsgMax,
+    Condition::MsgsizeMax,
     Condition::MinLimit("queues_max", 16),
 ];
 
@@ -197,6 +247,7 @@ pub fn profile(name: &str) -> Result<Vec<Target>, String> {
                 .into_iter()
                 .map(|t| Target {
                     conditions: conditions.to_vec(),
+                    conditions_only: name == "mqueue",
                     ..t
                 })
                 .collect::<Vec<_>>())
@@ -295,5 +346,17 @@ mod tests {
         let e = parse_policy("p", br#"{"bogus": 1}"#).unwrap_err();
         assert!(e.contains("Unsupported parameters"), "{e}");
         assert_eq!(schema["anyOf"][1]["minItems"], 1, "{schema}");
+    }
+
+    #[test]
+    fn issue_18_a_policy_names_the_queue_its_programs_open() {
+        let t = parse_policy("q", br#"{"path": "/dev/mqueue", "mq_msgsize": 65536}"#).unwrap();
+        assert_eq!(t[0].mq_shape, Some((10, 65536)));
+        assert_eq!(t[0].conditions, [Condition::MsgMax, Condition::MsgsizeMax]);
+        let e = parse_policy("q", br#"{"path": "/dev/mqueue", "mq_maxmsg": 0}"#).unwrap_err();
+        assert_eq!(
+            e,
+            "policy q target 1: mq_maxmsg: 0 is not accepted; expected a whole number from 1 to 65536"
+        );
     }
 }

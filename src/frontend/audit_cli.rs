@@ -47,9 +47,23 @@ pub struct AuditArgs {
     /// With --probe: run it as this user (name or uid)
     #[arg(long, requires = "probe")]
     pub user: Option<String>,
-    /// With --probe: bytes to reserve in /dev/shm, e.g. 1G
+    /// With --probe: bytes to reserve in /dev/shm, e.g. 1G; the multiprocessing profile then
+    /// judges the room left after them (and a ProcessPoolExecutor(4)'s semaphores)
     #[arg(long, requires = "probe")]
     pub bytes: Option<String>,
+    #[command(flatten)]
+    pub queue: QueueArgs,
+}
+
+/// The message queue a program opens (probe, and the mqueue profile's limits).
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// Messages in the queue the program opens (mq_maxmsg), 1 to 65536
+    #[arg(long, value_name = "N", default_value_t = crate::probe::TYPICAL_MSGS)]
+    pub mq_maxmsg: u64,
+    /// Bytes per message of the queue the program opens (mq_msgsize), 1 to 16777216
+    #[arg(long, value_name = "BYTES", default_value_t = crate::probe::TYPICAL_MSGSIZE)]
+    pub mq_msgsize: u64,
 }
 
 #[derive(Debug, Args)]
@@ -57,10 +71,12 @@ pub struct ProbeArgs {
     /// Run as this user (name or uid); needs root [default: the calling user]
     #[arg(long)]
     pub user: Option<String>,
-    /// Reserve this many bytes of real pages in /dev/shm, e.g. 1G [default: none, no
-    /// reservation]
+    /// Reserve this many bytes of real pages in /dev/shm, e.g. 1G, plus a header page and a
+    /// ProcessPoolExecutor(4)'s semaphores beside them [default: none, no reservation]
     #[arg(long)]
     pub bytes: Option<String>,
+    #[command(flatten)]
+    pub queue: QueueArgs,
     /// text or json [default: text on a terminal, else json]
     #[arg(long, value_parser = ["text", "json"])]
     pub format: Option<String>,
@@ -113,7 +129,18 @@ fn default_format(given: Option<&str>, output: &Option<String>) -> String {
     })
 }
 
-fn probe_options(bytes: &Option<String>) -> Result<ProbeOptions, String> {
+fn probe_options(bytes: &Option<String>, q: &QueueArgs) -> Result<ProbeOptions, String> {
+    use crate::probe::needs::{HARD_MSGMAX, HARD_MSGSIZEMAX};
+    for (name, v, max) in [
+        ("mq-maxmsg", q.mq_maxmsg, HARD_MSGMAX),
+        ("mq-msgsize", q.mq_msgsize, HARD_MSGSIZEMAX),
+    ] {
+        if !(1..=max).contains(&v) {
+            return Err(format!(
+                "--{name}: {v} is not accepted; expected 1 to {max} (the kernel's hard limit: no sysctl can allow more)"
+            ));
+        }
+    }
     let bytes = match bytes {
         None => None,
         Some(t) => match Quantity::parse("bytes", t, false)
@@ -128,7 +155,11 @@ fn probe_options(bytes: &Option<String>) -> Result<ProbeOptions, String> {
             }
         },
     };
-    Ok(ProbeOptions { bytes })
+    Ok(ProbeOptions {
+        bytes,
+        mq_maxmsg: q.mq_maxmsg,
+        mq_msgsize: q.mq_msgsize,
+    })
 }
 
 /// A mistyped --fstab-path or --root is an error naming it, never an audit of nothing (which
@@ -189,19 +220,21 @@ pub fn audit(a: &AuditArgs) -> i32 {
             }
         }
     }
-    let probe = if a.probe {
-        match probe_options(&a.bytes).map(|o| crate::probe::run_as(a.user.as_deref(), o)) {
-            // It could not start (an unknown --user): an error, not an audit.
-            Ok(r) if r.checks.is_empty() && r.error.is_some() => {
-                eprintln!("shmguard audit: {}", r.error.unwrap_or_default());
-                return 1;
-            }
-            Ok(r) => Some(r),
-            Err(e) => {
-                eprintln!("shmguard audit: {e}");
-                return 1;
-            }
+    let options = match probe_options(&a.bytes, &a.queue) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("shmguard audit: {e}");
+            return 1;
         }
+    };
+    let probe = if a.probe {
+        let r = crate::probe::run_as(a.user.as_deref(), options);
+        // It could not start (an unknown --user): an error, not an audit.
+        if r.checks.is_empty() && r.error.is_some() {
+            eprintln!("shmguard audit: {}", r.error.unwrap_or_default());
+            return 1;
+        }
+        Some(r)
     } else {
         None
     };
@@ -210,6 +243,10 @@ pub fn audit(a: &AuditArgs) -> i32 {
         root: a.root.as_ref().map(Into::into),
         container: crate::observe::container::detect_here(),
         init: a.init.as_deref().and_then(|w| Init::parse(w).ok()),
+        needs: crate::audit::Needs {
+            bytes: options.bytes,
+            queue: (options.mq_maxmsg, options.mq_msgsize),
+        },
     };
     let report = crate::audit::audit(&targets, &opts, probe);
     let text = match default_format(a.json.or(a.format.as_deref()), &a.output).as_str() {
@@ -225,7 +262,7 @@ pub fn audit(a: &AuditArgs) -> i32 {
 }
 
 pub fn probe(p: &ProbeArgs) -> i32 {
-    let opts = match probe_options(&p.bytes) {
+    let opts = match probe_options(&p.bytes, &p.queue) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("shmguard probe: {e}");

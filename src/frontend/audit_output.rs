@@ -1,6 +1,7 @@
 //! Audit and probe reports for people (a table), for CI (JUnit XML: one testcase per
 //! check, usable as a GitLab or Jenkins test report) and for monitoring (Prometheus text
-//! format, for node_exporter's textfile collector). Pure: no I/O.
+//! format, for node_exporter's textfile collector). Each shows the three verdicts: pass,
+//! warn (works, too little headroom) and fail. Pure: no I/O.
 
 use crate::audit::{AuditReport, Status};
 use crate::probe::{ProbeReport, ProbeStatus};
@@ -40,6 +41,7 @@ fn probe_text(p: &ProbeReport) -> String {
     for c in &p.checks {
         let status = match c.status {
             ProbeStatus::Pass => "pass",
+            ProbeStatus::Warn => "WARN",
             ProbeStatus::Fail => "FAIL",
             ProbeStatus::Info => "info",
         };
@@ -67,8 +69,8 @@ pub fn text(r: &AuditReport) -> String {
         "NOT compliant"
     };
     let mut out = format!(
-        "shmguard audit: {verdict} — {} checks, {} passed, {} failed, {} errors\n",
-        s.checks, s.passed, s.failed, s.errors
+        "shmguard audit: {verdict} — {} checks, {} passed, {} warned, {} failed, {} errors\n",
+        s.checks, s.passed, s.warned, s.failed, s.errors
     );
     for t in &r.targets {
         out += &format!("\n{} ({}, {})\n", t.path, t.fstype, t.source);
@@ -77,10 +79,10 @@ pub fn text(r: &AuditReport) -> String {
         }
         let width = t.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
         for c in &t.checks {
-            let status = if c.status == Status::Pass {
-                "pass"
-            } else {
-                "FAIL"
+            let status = match c.status {
+                Status::Pass => "pass",
+                Status::Warn => "WARN",
+                Status::Fail => "FAIL",
             };
             let refs = if c.references.is_empty() {
                 String::new()
@@ -95,6 +97,18 @@ pub fn text(r: &AuditReport) -> String {
         out += &probe_text(p);
     }
     out
+}
+
+/// The end of a JUnit testcase that passed with a warning: a PASSED case whose system-out
+/// starts with `WARNING:`. Not `<skipped>`: GitLab, Jenkins and GitHub reporters show a skipped
+/// case as "not run", which a warned check is not (it ran, and the programs work); and a
+/// failure would fail the pipeline for a host where every program works. Passed cases show
+/// their system-out in GitLab's test report and Jenkins' case page.
+fn warning(text: &str) -> String {
+    format!(
+        ">\n      <system-out>WARNING: {}</system-out>\n    </testcase>\n",
+        x(text)
+    )
 }
 
 /// JUnit XML: a testsuite per target (and one for the probe), a testcase per check.
@@ -130,14 +144,16 @@ pub fn junit(r: &AuditReport) -> String {
                 x(&format!("shmguard.{}", t.source.replace(' ', "."))),
                 x(&name)
             );
-            if c.status == Status::Fail {
-                suites += &format!(
-                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                    x(&c.detail),
-                    x(&c.detail)
-                );
-            } else {
-                suites += "/>\n";
+            match c.status {
+                Status::Fail => {
+                    suites += &format!(
+                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                        x(&c.detail),
+                        x(&c.detail)
+                    );
+                }
+                Status::Warn => suites += &warning(&c.detail),
+                Status::Pass => suites += "/>\n",
             }
         }
         suites += "  </testsuite>\n";
@@ -176,13 +192,15 @@ pub fn junit(r: &AuditReport) -> String {
                 x(&c.name),
                 x(&c.user)
             );
+            let msg = format!("{} — fix: {}", c.detail, c.remedy.as_deref().unwrap_or(""));
             if c.status == ProbeStatus::Fail {
-                let msg = format!("{} — fix: {}", c.detail, c.remedy.as_deref().unwrap_or(""));
                 suites += &format!(
                     ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
                     x(&msg),
                     x(&msg)
                 );
+            } else if c.status == ProbeStatus::Warn {
+                suites += &warning(&msg);
             } else {
                 suites += &format!(
                     ">\n      <system-out>{}</system-out>\n    </testcase>\n",
@@ -219,47 +237,62 @@ pub fn prometheus(r: &AuditReport) -> String {
             }
         }
     };
-    let checks = r
-        .targets
-        .iter()
-        .flat_map(|t| t.checks.iter().map(move |c| (t, c)))
-        .map(|(t, c)| {
-            (
-                format!(
+    let checks = || {
+        r.targets
+            .iter()
+            .flat_map(|t| t.checks.iter().map(move |c| (t, c)))
+            .map(|(t, c)| {
+                let labels = format!(
                     "id=\"{}\",path=\"{}\",scope=\"{}\",source=\"{}\",references=\"{}\"",
                     label(&c.id),
                     label(&t.path),
                     label(&c.scope),
                     label(&t.source),
                     label(&c.references.join(", "))
-                ),
-                u8::from(c.status == Status::Pass).to_string(),
-            )
-        })
-        .collect();
+                );
+                (labels, c.status)
+            })
+    };
     gauge(
         &mut out,
         "shmguard_audit_check",
-        "Whether an audit check passes (1) or fails (0).",
-        checks,
+        "Whether an audit check passes (1, also with a warning) or fails (0).",
+        checks()
+            .map(|(l, s)| (l, u8::from(s != Status::Fail).to_string()))
+            .collect(),
+    );
+    gauge(
+        &mut out,
+        "shmguard_audit_check_warning",
+        "Whether an audit check passes with too little headroom (1) or not (0).",
+        checks()
+            .map(|(l, s)| (l, u8::from(s == Status::Warn).to_string()))
+            .collect(),
     );
     if let Some(p) = &r.probe {
-        let series = p
-            .checks
-            .iter()
-            .filter(|c| c.status != ProbeStatus::Info)
-            .map(|c| {
-                (
-                    format!("check=\"{}\",user=\"{}\"", label(&c.name), label(&c.user)),
-                    u8::from(c.status == ProbeStatus::Pass).to_string(),
-                )
-            })
-            .collect();
+        let series = |value: &dyn Fn(ProbeStatus) -> bool| {
+            p.checks
+                .iter()
+                .filter(|c| c.status != ProbeStatus::Info)
+                .map(|c| {
+                    (
+                        format!("check=\"{}\",user=\"{}\"", label(&c.name), label(&c.user)),
+                        u8::from(value(c.status)).to_string(),
+                    )
+                })
+                .collect()
+        };
         gauge(
             &mut out,
             "shmguard_probe_check",
-            "Whether what real programs do works (1) or fails (0), by check and user.",
-            series,
+            "Whether what real programs do works (1, also with a warning) or fails (0), by check and user.",
+            series(&|s| s != ProbeStatus::Fail),
+        );
+        gauge(
+            &mut out,
+            "shmguard_probe_check_warning",
+            "Whether a probe check works with too little headroom (1) or not (0), by check and user.",
+            series(&|s| s == ProbeStatus::Warn),
         );
     }
     let targets = || {
@@ -294,9 +327,10 @@ pub fn prometheus(r: &AuditReport) -> String {
     );
     let s = &r.summary;
     out.push_str(&format!(
-        "# HELP shmguard_audit_compliant Whether every check passed (1) or not (0).\n# TYPE shmguard_audit_compliant gauge\nshmguard_audit_compliant {}\n# HELP shmguard_audit_errors Targets or probes that could not be judged.\n# TYPE shmguard_audit_errors gauge\nshmguard_audit_errors {}\n",
+        "# HELP shmguard_audit_compliant Whether every check passed (1) or not (0).\n# TYPE shmguard_audit_compliant gauge\nshmguard_audit_compliant {}\n# HELP shmguard_audit_errors Targets or probes that could not be judged.\n# TYPE shmguard_audit_errors gauge\nshmguard_audit_errors {}\n# HELP shmguard_audit_warnings Checks that pass with too little headroom.\n# TYPE shmguard_audit_warnings gauge\nshmguard_audit_warnings {}\n",
         u8::from(r.compliant),
-        s.errors
+        s.errors,
+        s.warned
     ));
     out
 }

@@ -182,6 +182,31 @@ impl LineFile {
         });
     }
 
+    /// Whether line `i` ends with a newline (the last line may not).
+    pub fn terminated(&self, i: usize) -> bool {
+        matches!(self.lines[i].eol, Eol::Lf | Eol::CrLf)
+    }
+
+    /// Inserts a line before line `idx`, with the file's line ending.
+    pub fn insert(&mut self, idx: usize, text: Vec<u8>) {
+        let eol = self
+            .lines
+            .iter()
+            .map(|l| l.eol)
+            .find(|e| matches!(e, Eol::Lf | Eol::CrLf))
+            .unwrap_or(Eol::Lf);
+        self.owned.push(text);
+        self.lines.insert(
+            idx,
+            Line {
+                at: self.owned.len() - 1,
+                len: 0,
+                owned: true,
+                eol,
+            },
+        );
+    }
+
     pub fn remove(&mut self, idx: usize) {
         self.lines.remove(idx);
     }

@@ -93,12 +93,13 @@ pub fn observe(desired: &Desired) -> Result<Observed, ObserveError> {
         source,
     })?;
     let (path_kind, live) = live::observe(&desired.path, &host, &table)?;
-    let fstab = files::read(
+    let mut fstab = files::read(
         "fstab_path",
         &desired.fstab_path,
         Fstab::from_shared,
         &table,
     )?;
+    fstab.doc.aliases = link::fstab_aliases(&fstab.doc, &desired.path, desired.fstype.word());
     let (sysctl, mqueue_limits) = if desired.fstype == FsType::Mqueue {
         let sysctl = files::read(
             "sysctl_path",

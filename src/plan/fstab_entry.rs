@@ -7,7 +7,7 @@
 use crate::observe::fstab::{Fstab, format_line, format_options};
 use crate::plan::boot::{BootPath, PID1_DEV_SHM, from_options};
 use crate::plan::live::{inodes_text, wanted_pages};
-use crate::plan::{Plan, PlanError, check_readable, replace_file};
+use crate::plan::{Plan, PlanError, replace_file};
 use crate::spec::{
     Atime, Desired, FsType, Host, Mode, MountFlags, OptionBits, Quantity, SizeTarget, State,
 };
@@ -224,7 +224,6 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         return Ok(());
     }
     let host = plan.expected.host;
-    check_readable("fstab_path", &plan.expected.fstab)?;
     if plan.expected.fstab.bytes.is_none() && !plan.expected.fstab.replaced {
         return Err(PlanError::FileMissing {
             param: "fstab_path",
@@ -416,7 +415,7 @@ fn edit_entry(
             "add to {shown}: {}",
             String::from_utf8_lossy(&line)
         ));
-        doc.file.append(line);
+        doc.add_entry(line);
         return;
     };
     let i = e.line - 1;

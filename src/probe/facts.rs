@@ -58,6 +58,9 @@ pub struct Facts {
     pub msgsize_max: Option<u64>,
     /// the soft RLIMIT_MSGQUEUE in bytes (None: unlimited or unknown)
     pub rlimit_msgqueue: Option<u64>,
+    /// the hard RLIMIT_MSGQUEUE: `ulimit -q` raises the soft one up to it without privilege
+    /// (None: unlimited or unknown)
+    pub rlimit_msgqueue_hard: Option<u64>,
     /// mode of /dev/mqueue, when it is mounted
     pub mqueue_mode: Option<u32>,
     pub container: Option<Runtime>,
@@ -74,12 +77,21 @@ fn mode_of(path: &str) -> Option<u32> {
 
 /// The soft "Max msgqueue size" of /proc/self/limits; None when unlimited or absent.
 pub fn rlimit_msgqueue(limits: &str) -> Option<u64> {
+    msgqueue_column(limits, 0)
+}
+
+/// The hard "Max msgqueue size" of /proc/self/limits; None when unlimited or absent.
+pub fn rlimit_msgqueue_hard(limits: &str) -> Option<u64> {
+    msgqueue_column(limits, 1)
+}
+
+fn msgqueue_column(limits: &str, n: usize) -> Option<u64> {
     let line = limits
         .lines()
         .find(|l| l.starts_with("Max msgqueue size"))?;
     line["Max msgqueue size".len()..]
         .split_whitespace()
-        .next()?
+        .nth(n)?
         .parse()
         .ok()
 }
@@ -87,6 +99,7 @@ pub fn rlimit_msgqueue(limits: &str) -> Option<u64> {
 impl Facts {
     pub fn read() -> Facts {
         let host = crate::observe::live::host();
+        let limits = std::fs::read_to_string("/proc/self/limits").ok();
         let mqueue_mounted = std::fs::read("/proc/self/mountinfo")
             .ok()
             .and_then(|t| crate::observe::mountinfo::find_in(&t, b"/dev/mqueue"))
@@ -99,9 +112,8 @@ impl Facts {
             queues_max: read_u64("/proc/sys/fs/mqueue/queues_max"),
             msg_max: read_u64("/proc/sys/fs/mqueue/msg_max"),
             msgsize_max: read_u64("/proc/sys/fs/mqueue/msgsize_max"),
-            rlimit_msgqueue: std::fs::read_to_string("/proc/self/limits")
-                .ok()
-                .and_then(|l| rlimit_msgqueue(&l)),
+            rlimit_msgqueue: limits.as_deref().and_then(rlimit_msgqueue),
+            rlimit_msgqueue_hard: limits.as_deref().and_then(rlimit_msgqueue_hard),
             mqueue_mode: if mqueue_mounted {
                 mode_of("/dev/mqueue")
             } else {
@@ -120,6 +132,7 @@ mod tests {
     fn the_msgqueue_limit_is_read_from_proc_self_limits() {
         let l = "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 1048576              files     \nMax msgqueue size         4096                 819200               bytes     \n";
         assert_eq!(rlimit_msgqueue(l), Some(4096));
+        assert_eq!(rlimit_msgqueue_hard(l), Some(819200));
         let u = "Max msgqueue size         unlimited            unlimited            bytes     \n";
         assert_eq!(rlimit_msgqueue(u), None);
         assert_eq!(rlimit_msgqueue(""), None);

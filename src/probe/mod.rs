@@ -1,14 +1,16 @@
 //! `shmguard probe`: the functional check — as the current user or another one (and, for root,
 //! as an unprivileged user too), do what real programs do (shared memory, named semaphores,
-//! message queues of the usual size and of the default one, reserving space, executable
-//! mappings), look at the room left (free space and inodes), and report each as pass/fail with
-//! errno and a remedy that fixes it. Creates only uniquely named objects and removes them
-//! again, also on failure.
+//! a message queue of the program's shape and one of the default shape, reserving space with
+//! multiprocessing's locks beside it, executable mappings), look at the room left (free space
+//! and inodes), and report each as pass, warn or fail with errno and a remedy that fixes it.
+//! Creates only uniquely named objects and removes them again, also on failure.
 
 mod as_user;
 pub mod facts;
+pub mod needs;
 mod posix_ipc;
 pub mod remedy;
+pub mod room;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,12 +19,20 @@ use crate::spec::HumanBytes;
 
 pub use as_user::run_as;
 pub use facts::{Facts, Space};
-pub use remedy::{SMALL_PROGRAM_BYTES, SMALL_PROGRAM_INODES, TYPICAL_MSGS, TYPICAL_MSGSIZE};
+pub use needs::{TYPICAL_MSGS, TYPICAL_MSGSIZE};
+
+use needs::{
+    EXECUTOR_INODES, EXECUTOR_PAGES, EXECUTOR_SEMAPHORES, ONE_LOCK_INODES, ONE_LOCK_PAGES,
+};
+use remedy::Need;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProbeStatus {
     Pass,
+    /// works now, with less headroom than the documented recommendation: the remedy names
+    /// what to raise and by how much; exits 0
+    Warn,
     Fail,
     /// a fact, not a verdict (executable mappings allowed, denied or not tested)
     Info,
@@ -60,17 +70,33 @@ pub struct ProbeReport {
 }
 
 impl ProbeReport {
+    /// No check failed (warnings pass: the programs work).
     pub fn passed(&self) -> bool {
         self.error.is_none() && self.checks.iter().all(|c| c.status != ProbeStatus::Fail)
     }
 }
 
 /// What to try.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct ProbeOptions {
     /// bytes to reserve in /dev/shm (None: skip); one page more is reserved, as real
-    /// programs (numpy via SharedArray, multiprocessing.shared_memory) map a header page too
+    /// programs (numpy via SharedArray, multiprocessing.shared_memory) map a header page too,
+    /// and beside it the semaphores a ProcessPoolExecutor(4) holds
     pub bytes: Option<u64>,
+    /// the message queue the program opens: messages (mq_maxmsg)
+    pub mq_maxmsg: u64,
+    /// ... and bytes per message (mq_msgsize)
+    pub mq_msgsize: u64,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> ProbeOptions {
+        ProbeOptions {
+            bytes: None,
+            mq_maxmsg: TYPICAL_MSGS,
+            mq_msgsize: TYPICAL_MSGSIZE,
+        }
+    }
 }
 
 /// Builds the checks of one user's probe.
@@ -97,7 +123,7 @@ impl Checks<'_> {
         &mut self,
         name: &str,
         what: String,
-        need: u64,
+        need: Need,
         f: &dyn Fn(&str) -> Result<(), posix_ipc::Failure>,
     ) {
         let object = format!("/shmguard-probe-{}-{name}", std::process::id());
@@ -114,12 +140,24 @@ impl Checks<'_> {
         }
     }
 
-    /// Free inodes and space of /dev/shm: room for a small multiprocessing program.
+    fn verdict(&mut self, name: &str, v: room::Verdict) {
+        self.push(name, v.status, v.detail, v.remedy);
+    }
+
+    /// Free inodes and space of /dev/shm: fail when not even a multiprocessing Lock fits, warn
+    /// below the recommended headroom.
     fn room(&mut self) {
         let f = self.facts;
+        let page = f.page_size.max(1);
         let Some(s) = f.shm else {
             let why = "cannot statvfs /dev/shm (missing?)".to_string();
-            let fix = remedy::remedy("free_space", "statvfs", nix::errno::Errno::ENOENT, f, 0);
+            let fix = remedy::remedy(
+                "free_space",
+                "statvfs",
+                nix::errno::Errno::ENOENT,
+                f,
+                Need::default(),
+            );
             self.push(
                 "free_inodes",
                 ProbeStatus::Fail,
@@ -129,25 +167,8 @@ impl Checks<'_> {
             self.push("free_space", ProbeStatus::Fail, why, Some(fix));
             return;
         };
-        if !s.inodes_limited() {
-            self.push(
-                "free_inodes",
-                ProbeStatus::Pass,
-                "/dev/shm has no inode limit".into(),
-                None,
-            );
-        } else {
-            let ok = s.free_inodes >= SMALL_PROGRAM_INODES;
-            self.push(
-                "free_inodes",
-                if ok { ProbeStatus::Pass } else { ProbeStatus::Fail },
-                format!(
-                    "{} of {} inodes free in /dev/shm; a small multiprocessing program needs {SMALL_PROGRAM_INODES} (one per semaphore and segment: Pool(2) alone creates about 7)",
-                    s.free_inodes, s.inodes
-                ),
-                (!ok).then(|| remedy::inodes(f)),
-            );
-        }
+        let lock = "a multiprocessing Lock (one named semaphore)";
+        self.verdict("free_inodes", room::inodes(&s, ONE_LOCK_INODES, lock, ""));
         if let Some(rt) = f.container {
             let size = s.size_bytes;
             let default = size == crate::observe::container::DOCKER_DEFAULT_SHM;
@@ -171,35 +192,83 @@ impl Checks<'_> {
                 None,
             );
         }
-        if s.size_bytes == 0 {
-            self.push(
-                "free_space",
-                ProbeStatus::Pass,
-                "/dev/shm has no size limit".into(),
-                None,
-            );
-        } else {
-            let ok = s.free_bytes >= SMALL_PROGRAM_BYTES;
-            self.push(
-                "free_space",
-                if ok {
-                    ProbeStatus::Pass
-                } else {
-                    ProbeStatus::Fail
-                },
+        let need = ONE_LOCK_PAGES * page;
+        self.verdict("free_space", room::space(&s, f.ram_bytes, need, lock, ""));
+    }
+
+    /// Reserves `bytes` plus a header page (fail when they do not fit) and, beside them, the
+    /// semaphores of a ProcessPoolExecutor(4) (warn when those do not fit: a program sharing
+    /// the bytes works, one with an executor does not); while all is held, judges the room
+    /// left against the recommended headroom (warn below it).
+    fn reserve(&mut self, bytes: u64) {
+        let f = self.facts;
+        let page = f.page_size.max(1);
+        let total = bytes.saturating_add(page);
+        let what = format!(
+            "allocate {} plus a {} header page of real pages in /dev/shm, as a program sharing {} does, and beside them the {EXECUTOR_SEMAPHORES} semaphores of a ProcessPoolExecutor(4)",
+            HumanBytes(bytes),
+            HumanBytes(page),
+            HumanBytes(bytes)
+        );
+        // what to make room for: the data, the locks, and the recommended headroom after them
+        let with_locks = Need {
+            bytes: total + EXECUTOR_PAGES * page + needs::RECOMMENDED_BYTES,
+            inodes: 1 + EXECUTOR_INODES,
+            ..Need::default()
+        };
+        let object = format!("/shmguard-probe-{}-reserve", std::process::id());
+        let after = || Space::of("/dev/shm");
+        let failed = |e: posix_ipc::Failure, status, detail: String| ProbeCheck {
+            name: "reserve".into(),
+            user: self.user.into(),
+            status,
+            errno: Some(format!("{}: {:?}", e.call, e.errno)),
+            detail,
+            remedy: Some(remedy::remedy("reserve", e.call, e.errno, f, with_locks)),
+        };
+        let check = match posix_ipc::reserve(&object, total, EXECUTOR_SEMAPHORES, after) {
+            Err(e) => failed(
+                e,
+                ProbeStatus::Fail,
+                format!("{what}: {} failed: {}", e.call, e.errno.desc()),
+            ),
+            Ok((Some(e), _)) => failed(
+                e,
+                ProbeStatus::Warn,
                 format!(
-                    "{} free of {} in /dev/shm; a small multiprocessing program needs {}",
-                    if s.free_bytes == 0 {
-                        "0B".to_string()
-                    } else {
-                        HumanBytes(s.free_bytes).to_string()
-                    },
-                    HumanBytes(s.size_bytes),
-                    HumanBytes(SMALL_PROGRAM_BYTES)
+                    "{what}: the {} fit, but the semaphores beside them do not ({} failed: {}), so a program sharing them through a process pool fails",
+                    HumanBytes(total),
+                    e.call,
+                    e.errno.desc()
                 ),
-                (!ok).then(|| remedy::space(f, SMALL_PROGRAM_BYTES)),
-            );
-        }
+            ),
+            Ok((None, left)) => {
+                let held = format!(
+                    " while {} and {EXECUTOR_SEMAPHORES} semaphores are held",
+                    HumanBytes(total)
+                );
+                let low = left.and_then(|left| {
+                    [
+                        room::space(&left, f.ram_bytes, 0, "", &held),
+                        room::inodes(&left, 0, "", &held),
+                    ]
+                    .into_iter()
+                    .find(|v| v.status == ProbeStatus::Warn)
+                });
+                ProbeCheck {
+                    name: "reserve".into(),
+                    user: self.user.into(),
+                    status: low.as_ref().map_or(ProbeStatus::Pass, |v| v.status),
+                    errno: None,
+                    detail: match &low {
+                        Some(v) => format!("{what}: works, but {}", v.detail),
+                        None => what,
+                    },
+                    remedy: low.and_then(|v| v.remedy),
+                }
+            }
+        };
+        self.out.push(check);
     }
 
     fn exec_mapping(&mut self) {
@@ -251,47 +320,54 @@ pub fn probe(opts: ProbeOptions, user: &str, room: bool) -> Vec<ProbeCheck> {
         facts: &facts,
         out: Vec::new(),
     };
+    let one = |inodes| Need {
+        bytes: page,
+        inodes,
+        ..Need::default()
+    };
     c.run(
         "shared_memory",
         "create, map, write and unlink a POSIX shared-memory object".into(),
-        page,
+        one(1),
         &posix_ipc::shared_memory,
     );
     c.run(
         "semaphore",
         "open, post, wait and unlink a named semaphore (Python multiprocessing's SemLock)".into(),
-        page,
+        one(ONE_LOCK_INODES),
         &posix_ipc::semaphore,
     );
     if room {
         c.room();
     }
     if let Some(bytes) = opts.bytes {
-        let total = bytes.saturating_add(page);
-        c.run(
-            "reserve",
-            format!(
-                "allocate {} plus a {} header page of real pages in /dev/shm, as a program sharing {} does",
-                HumanBytes(bytes),
-                HumanBytes(page),
-                HumanBytes(bytes)
-            ),
-            total,
-            &|n| posix_ipc::reserve(n, total),
-        );
+        c.reserve(bytes);
     }
+    let (msgs, size) = (opts.mq_maxmsg, opts.mq_msgsize);
+    let typical = (msgs, size) == (TYPICAL_MSGS, TYPICAL_MSGSIZE);
     c.run(
         "message_queue",
         format!(
-            "open, send, receive and unlink a POSIX message queue of {TYPICAL_MSGS} messages of {TYPICAL_MSGSIZE} bytes (what posix_ipc and most programs ask for)"
+            "open, send, receive and unlink a POSIX message queue of {msgs} messages of {size} bytes ({})",
+            if typical {
+                "what posix_ipc and most programs ask for"
+            } else {
+                "the program's shape: --mq-maxmsg, --mq-msgsize"
+            }
         ),
-        0,
-        &|n| posix_ipc::message_queue(n, Some((TYPICAL_MSGS as i64, TYPICAL_MSGSIZE as i64))),
+        Need {
+            queue: (msgs, size),
+            ..Need::default()
+        },
+        &|n| posix_ipc::message_queue(n, Some((msgs as i64, size as i64))),
     );
     c.run(
         "message_queue_default",
         "open, send, receive and unlink a POSIX message queue with the default attributes".into(),
-        0,
+        Need {
+            queue: (TYPICAL_MSGS, TYPICAL_MSGSIZE),
+            ..Need::default()
+        },
         &|n| posix_ipc::message_queue(n, None),
     );
     c.exec_mapping();

@@ -100,28 +100,42 @@ pub fn shared_memory(name: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// sem_open a named semaphore (a file sem.NAME in /dev/shm), post, wait, close, unlink: what
-/// Python's multiprocessing SemLock does.
-pub fn semaphore(name: &str) -> Result<(), Failure> {
-    let c = CString::new(name).map_err(|_| Failure {
-        call: "sem_open",
-        errno: Errno::EINVAL,
-    })?;
-    // SAFETY: libc's sem_open with a valid C string; the handle is closed and the name
-    // unlinked on every path below.
-    unsafe {
-        let sem = nix::libc::sem_open(
+/// sem_open(name, O_CREAT | O_EXCL, 0600, value): a new named semaphore (a file sem.NAME in
+/// /dev/shm); the caller closes and unlinks it.
+fn sem_create(c: &CString, value: u32) -> Result<*mut nix::libc::sem_t, Failure> {
+    // SAFETY: libc's sem_open with a valid C string and the mode and value O_CREAT reads.
+    let sem = unsafe {
+        nix::libc::sem_open(
             c.as_ptr(),
             nix::libc::O_CREAT | nix::libc::O_EXCL,
             0o600 as nix::libc::c_uint,
-            0 as nix::libc::c_uint,
-        );
-        if sem == nix::libc::SEM_FAILED {
-            return Err(Failure {
-                call: "sem_open",
-                errno: Errno::last(),
-            });
-        }
+            value as nix::libc::c_uint,
+        )
+    };
+    if sem == nix::libc::SEM_FAILED {
+        return Err(Failure {
+            call: "sem_open",
+            errno: Errno::last(),
+        });
+    }
+    Ok(sem)
+}
+
+fn sem_name(name: &str) -> Result<CString, Failure> {
+    CString::new(name).map_err(|_| Failure {
+        call: "sem_open",
+        errno: Errno::EINVAL,
+    })
+}
+
+/// sem_open a named semaphore, post, wait, close, unlink: what Python's multiprocessing
+/// SemLock does.
+pub fn semaphore(name: &str) -> Result<(), Failure> {
+    let c = sem_name(name)?;
+    let sem = sem_create(&c, 0)?;
+    // SAFETY: `sem` is the open handle sem_create returned; it is closed and the name
+    // unlinked on every path below.
+    unsafe {
         let result = if nix::libc::sem_post(sem) != 0 {
             Err(Failure {
                 call: "sem_post",
@@ -203,10 +217,48 @@ fn default_queue(name: &str, flags: MQ_OFlag) -> Result<nix::mqueue::MqdT, Failu
     Ok(unsafe { nix::mqueue::MqdT::from_raw_fd(fd) })
 }
 
-/// Reserves `bytes` of real pages in /dev/shm, then frees them.
-pub fn reserve(name: &str, bytes: u64) -> Result<(), Failure> {
+/// A named semaphore opened and unlinked at once, as multiprocessing's SemLock does: its file
+/// keeps an inode and a page in /dev/shm until it is closed (on drop).
+struct HeldSemaphore(*mut nix::libc::sem_t);
+
+impl HeldSemaphore {
+    fn open(name: &str) -> Result<HeldSemaphore, Failure> {
+        let c = sem_name(name)?;
+        let sem = sem_create(&c, 1)?;
+        // SAFETY: unlinking the name of the semaphore just created; the handle stays open.
+        unsafe {
+            nix::libc::sem_unlink(c.as_ptr());
+        }
+        Ok(HeldSemaphore(sem))
+    }
+}
+
+impl Drop for HeldSemaphore {
+    fn drop(&mut self) {
+        // SAFETY: a handle sem_open returned, closed once.
+        unsafe {
+            nix::libc::sem_close(self.0);
+        }
+    }
+}
+
+/// Reserves `bytes` of real pages in /dev/shm (Err when they do not fit) and, beside them,
+/// `locks` named semaphores (what multiprocessing's own locks take; the first failure among
+/// them is returned beside the result), then calls `after` while all of it is held (to judge
+/// the room left), and frees everything.
+pub fn reserve<T>(
+    name: &str,
+    bytes: u64,
+    locks: u64,
+    after: impl FnOnce() -> T,
+) -> Result<(Option<Failure>, T), Failure> {
     let obj = ShmObject::create(name)?;
-    obj.reserve(bytes)
+    obj.reserve(bytes)?;
+    let held = (0..locks)
+        .map(|i| HeldSemaphore::open(&format!("{name}-lock{i}")))
+        .collect::<Result<Vec<_>, _>>();
+    let r = after();
+    Ok((held.err(), r))
 }
 
 /// Whether a mapping of a /dev/shm object may be executable (EPERM under noexec). A failure

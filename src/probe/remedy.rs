@@ -6,27 +6,20 @@
 use nix::errno::Errno;
 
 use crate::probe::facts::Facts;
+use crate::probe::needs::{TYPICAL_MSGS, TYPICAL_MSGSIZE, queue_bytes};
 use crate::spec::HumanBytes;
 
-/// A typical program's queue: the kernel's msg_default/msgsize_default and posix_ipc's
-/// defaults, 10 messages of 8192 bytes.
-pub const TYPICAL_MSGS: u64 = 10;
-pub const TYPICAL_MSGSIZE: u64 = 8192;
-
-/// Free inodes a small multiprocessing program needs: each named semaphore is a file in
-/// /dev/shm, and Pool(2) alone creates about 7.
-pub const SMALL_PROGRAM_INODES: u64 = 16;
-/// Free space a small multiprocessing program needs (a page per semaphore, a few segments).
-pub const SMALL_PROGRAM_BYTES: u64 = 256 << 10;
-
-/// What a queue of `msgs` x `msgsize` counts against RLIMIT_MSGQUEUE (ipc/mqueue.c: the
-/// messages plus a msg_msg header and a tree node per message, roughly).
-pub fn queue_bytes(msgs: u64, msgsize: u64) -> u64 {
-    msgs * (msgsize + 48 + 40)
+/// What the failed step needed: bytes and inodes in /dev/shm, or a message queue's shape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Need {
+    pub bytes: u64,
+    pub inodes: u64,
+    /// (messages, bytes each) of the queue it opened
+    pub queue: (u64, u64),
 }
 
 /// A byte count where 0 means none (HumanBytes shows 0 as "unlimited").
-fn amount(b: u64) -> String {
+pub(crate) fn amount(b: u64) -> String {
     if b == 0 {
         "0B".into()
     } else {
@@ -34,7 +27,8 @@ fn amount(b: u64) -> String {
     }
 }
 
-fn mib_ceil(b: u64) -> u64 {
+/// `b` rounded up to whole MiB.
+pub(crate) fn mib_ceil(b: u64) -> u64 {
     b.div_ceil(1 << 20) << 20
 }
 
@@ -76,21 +70,24 @@ pub fn space(f: &Facts, need: u64) -> String {
     )
 }
 
-/// Out of inodes: more space fixes nothing, nr_inodes does.
-pub fn inodes(f: &Facts) -> String {
+/// Out of inodes: more space fixes nothing, nr_inodes does; `need` more must fit.
+pub fn inodes(f: &Facts, need: u64) -> String {
     let s = f.shm.unwrap_or_default();
     let used = s.inodes.saturating_sub(s.free_inodes);
-    let want = (used + 1024).max(s.inodes * 2);
+    let want = (used + need + 1024).max(s.inodes * 2);
     format!(
         "/dev/shm has {} of {} inodes free (every shared-memory object and named semaphore is one; growing the size does not help): raise nr_inodes (shmguard apply --path /dev/shm --nr-inodes {want})",
         s.free_inodes, s.inodes
     )
 }
 
-fn shm_full(f: &Facts, need: u64) -> String {
+/// ENOSPC in /dev/shm: out of inodes when fewer are free than the step needed, else space.
+fn shm_full(f: &Facts, need: Need) -> String {
     match f.shm {
-        Some(s) if s.inodes_limited() && s.free_inodes == 0 => inodes(f),
-        _ => space(f, need),
+        Some(s) if s.inodes_limited() && s.free_inodes < need.inodes.max(1) => {
+            inodes(f, need.inodes)
+        }
+        _ => space(f, need.bytes),
     }
 }
 
@@ -98,11 +95,11 @@ fn mode(m: Option<u32>) -> String {
     m.map_or(String::new(), |m| format!(" (mode {m:04o})"))
 }
 
-/// The remedy for `check` failing at `call` with `errno`; `need` is the bytes it wanted.
-pub fn remedy(check: &str, call: &str, errno: Errno, f: &Facts, need: u64) -> String {
+/// The remedy for `check` failing at `call` with `errno`; `need` is what it wanted.
+pub fn remedy(check: &str, call: &str, errno: Errno, f: &Facts, need: Need) -> String {
     use Errno::*;
     if check.starts_with("message_queue") {
-        return mqueue(call, errno, f);
+        return mqueue(call, errno, f, need.queue);
     }
     match errno {
         EACCES | EPERM => format!(
@@ -126,24 +123,62 @@ pub fn remedy(check: &str, call: &str, errno: Errno, f: &Facts, need: u64) -> St
     }
 }
 
-fn mqueue(call: &str, errno: Errno, f: &Facts) -> String {
+/// The kernel's default RLIMIT_MSGQUEUE (MQ_BYTES_MAX).
+const DEFAULT_RLIMIT_MSGQUEUE: u64 = 819200;
+
+fn mqueue(call: &str, errno: Errno, f: &Facts, (msgs, size): (u64, u64)) -> String {
     use Errno::*;
     let show = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
     match errno {
         EINVAL if call == "mq_open" => {
-            let msg = f.msg_max.unwrap_or(0).max(TYPICAL_MSGS);
-            let size = f.msgsize_max.unwrap_or(0).max(TYPICAL_MSGSIZE);
+            let shape = if (msgs, size) == (TYPICAL_MSGS, TYPICAL_MSGSIZE) {
+                format!(
+                    "{msgs} messages of {size} bytes, posix_ipc's and the kernel's defaults"
+                )
+            } else {
+                format!("{msgs} messages of {size} bytes")
+            };
+            let mut low = Vec::new();
+            let mut raise = String::new();
+            if f.msg_max.is_none_or(|v| v < msgs) {
+                low.push(format!("fs.mqueue.msg_max is {}", show(f.msg_max)));
+                raise += &format!(" --msg-max {msgs}");
+            }
+            if f.msgsize_max.is_none_or(|v| v < size) {
+                low.push(format!("fs.mqueue.msgsize_max is {}", show(f.msgsize_max)));
+                raise += &format!(" --msgsize-max {size}");
+            }
+            if low.is_empty() {
+                return format!(
+                    "mq_open refused a queue of {shape} with EINVAL although msg_max ({}) and msgsize_max ({}) allow it; shmguard has no remedy for that",
+                    show(f.msg_max),
+                    show(f.msgsize_max)
+                );
+            }
             format!(
-                "fs.mqueue.msg_max is {} and msgsize_max is {}, below what programs ask for ({TYPICAL_MSGS} messages of {TYPICAL_MSGSIZE} bytes, posix_ipc's and the kernel's defaults): raise them (shmguard apply --path /dev/mqueue --msg-max {msg} --msgsize-max {size})",
-                show(f.msg_max),
-                show(f.msgsize_max)
+                "{}, below the queue the program opens ({shape}): raise {} (shmguard apply --path /dev/mqueue{raise})",
+                low.join(" and "),
+                if low.len() == 1 { "it" } else { "them" }
             )
         }
         EMFILE => match f.rlimit_msgqueue {
-            Some(limit) => format!(
-                "RLIMIT_MSGQUEUE is {limit} bytes, less than a queue of {TYPICAL_MSGS} x {TYPICAL_MSGSIZE} needs (about {}): it is a per-user process limit, not a sysctl; raise it where the program starts, to the kernel's default of 819200 or more: `ulimit -q 819200` in its shell, `LimitMSGQUEUE=819200` in its systemd unit, or `USER - msgqueue 819200` in /etc/security/limits.conf",
-                HumanBytes(queue_bytes(TYPICAL_MSGS, TYPICAL_MSGSIZE))
-            ),
+            Some(limit) => {
+                let need = queue_bytes(msgs, size);
+                let want = need.max(DEFAULT_RLIMIT_MSGQUEUE);
+                let head = format!(
+                    "RLIMIT_MSGQUEUE is {limit} bytes, and a queue of {msgs} x {size} needs {need} bytes by the kernel's accounting ({msgs} x {size} of messages plus {} of headers and tree nodes), with the user's other queues on top: it is a per-user process limit, not a sysctl",
+                    need - msgs * size
+                );
+                match f.rlimit_msgqueue_hard.filter(|hard| *hard < want) {
+                    None => format!(
+                        "{head}; raise it where the program starts to {want} or more: `ulimit -q {want}` in its shell, `LimitMSGQUEUE={want}` in its systemd unit, or `USER - msgqueue {want}` in /etc/security/limits.conf"
+                    ),
+                    // ulimit -q cannot go past the hard limit without CAP_SYS_RESOURCE
+                    Some(hard) => format!(
+                        "{head}; its hard limit is {hard}, so `ulimit -q` alone cannot raise it: raise both where the program starts, to {want} or more: `LimitMSGQUEUE={want}` in its systemd unit, `USER - msgqueue {want}` in /etc/security/limits.conf (at the next login), or as root `prlimit --msgqueue={want}:{want}` around its start"
+                    ),
+                }
+            }
             None => "the process has too many open files or queues: raise its open-files limit (`ulimit -n`, systemd LimitNOFILE=)".into(),
         },
         ENOSPC => {
@@ -192,7 +227,11 @@ mod tests {
             "posix_fallocate",
             Errno::ENOSPC,
             &facts(16 << 20, 10 << 20),
-            (8 << 20) + 4096,
+            Need {
+                bytes: (8 << 20) + 4096,
+                inodes: 1,
+                ..Need::default()
+            },
         );
         assert_eq!(
             r,
@@ -211,8 +250,13 @@ mod tests {
     fn issue_10_out_of_inodes_is_nr_inodes_not_size() {
         let mut f = facts(16 << 20, 1 << 20);
         f.shm.as_mut().unwrap().free_inodes = 0;
-        let r = remedy("semaphore", "sem_open", Errno::ENOSPC, &f, 4096);
-        assert!(r.contains("--nr-inodes 2024"), "{r}");
+        let need = Need {
+            bytes: 4096,
+            inodes: 2,
+            ..Need::default()
+        };
+        let r = remedy("semaphore", "sem_open", Errno::ENOSPC, &f, need);
+        assert!(r.contains("--nr-inodes 2026"), "{r}");
         assert!(!r.contains("--min-size"), "{r}");
     }
 
@@ -225,18 +269,59 @@ mod tests {
             rlimit_msgqueue: Some(4096),
             ..Facts::default()
         };
-        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &f, 0);
-        assert!(r.contains("--msg-max 10 --msgsize-max 8192"), "{r}");
-        let r = remedy("message_queue", "mq_open", Errno::EMFILE, &f, 0);
+        let q = Need {
+            queue: (10, 8192),
+            ..Need::default()
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &f, q);
+        assert!(
+            r.ends_with("(shmguard apply --path /dev/mqueue --msg-max 10)"),
+            "{r}"
+        );
+        let r = remedy("message_queue", "mq_open", Errno::EMFILE, &f, q);
         assert!(
             r.contains("ulimit -q") && r.contains("LimitMSGQUEUE=") && r.contains("msgqueue"),
             "{r}"
         );
         assert!(!r.contains("queues_max"), "{r}");
-        let r = remedy("message_queue", "mq_open", Errno::ENOSPC, &f, 0);
+        let r = remedy("message_queue", "mq_open", Errno::ENOSPC, &f, q);
         assert!(r.contains("--queues-max 256"), "{r}");
-        let r = remedy("message_queue_default", "mq_open", Errno::EROFS, &f, 0);
+        let r = remedy("message_queue_default", "mq_open", Errno::EROFS, &f, q);
         assert!(r.contains("-o rw"), "{r}");
+    }
+
+    #[test]
+    fn issue_18_a_queue_shape_names_the_limit_that_stops_it() {
+        let f = Facts {
+            msg_max: Some(10),
+            msgsize_max: Some(8192),
+            rlimit_msgqueue: Some(819200),
+            ..Facts::default()
+        };
+        let big = Need {
+            queue: (64, 65536),
+            ..Need::default()
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &f, big);
+        assert!(
+            r.starts_with("fs.mqueue.msg_max is 10 and fs.mqueue.msgsize_max is 8192, below the queue the program opens (64 messages of 65536 bytes)"),
+            "{r}"
+        );
+        assert!(r.ends_with("--msg-max 64 --msgsize-max 65536)"), "{r}");
+        let r = remedy("message_queue", "mq_open", Errno::EMFILE, &f, big);
+        assert!(
+            r.contains("needs 4200448 bytes") && r.contains("`ulimit -q 4200448`"),
+            "{r}"
+        );
+        let capped = Facts {
+            rlimit_msgqueue_hard: Some(819200),
+            ..f
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EMFILE, &capped, big);
+        assert!(
+            r.contains("hard limit is 819200") && r.contains("prlimit --msgqueue=4200448:4200448"),
+            "{r}"
+        );
     }
 
     #[test]

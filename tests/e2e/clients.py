@@ -10,6 +10,8 @@ PROGRAMS = {
     "shared_memory": "from multiprocessing import shared_memory as s; m = s.SharedMemory(create=True, size=1 << 16); m.buf[:4] = b'abcd'; m.close(); m.unlink()",
     "sharedarray": "import os, numpy as np, SharedArray as sa; n = int(os.environ['CLIENT_BYTES']) // 8; name = 'shm://client-%d' % os.getpid(); a = sa.create(name, n, dtype=np.float64)\ntry:\n    a[:] = 1.0\nfinally:\n    sa.delete(name)",
     "mq_posix_ipc": "import os, posix_ipc as p; q = p.MessageQueue('/client-%d' % os.getpid(), p.O_CREX); q.send(b'x'); q.receive(); q.close(); q.unlink()",
+    "executor4": "import os, numpy as np, SharedArray as sa\nfrom concurrent.futures import ProcessPoolExecutor\ndef part(a):\n    return float(sa.attach(a[0])[a[1]:a[2]].sum())\nif __name__ == '__main__':\n    n = int(os.environ['CLIENT_BYTES']) // 8; name = 'shm://client-%d' % os.getpid(); x = sa.create(name, n, dtype=np.float64)\n    try:\n        x[:] = 1.0; step = n // 4 + 1\n        with ProcessPoolExecutor(4) as e: assert sum(e.map(part, [(name, i, i + step) for i in range(0, n, step)])) == n\n    finally:\n        sa.delete(name)",
+    "mq_shape": "import os, posix_ipc as p; m, s = map(int, os.environ['CLIENT_MQ'].split('x')); q = p.MessageQueue('/client-q%d' % os.getpid(), p.O_CREX, max_messages=m, max_message_size=s); q.send(b'x'); q.receive(); q.close(); q.unlink()",
     "mq_small": "import os, posix_ipc as p; q = p.MessageQueue('/client-s%d' % os.getpid(), p.O_CREX, max_messages=4, max_message_size=64); q.send(b'x'); q.receive(); q.close(); q.unlink()",
 }
 out = {}

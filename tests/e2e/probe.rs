@@ -178,3 +178,30 @@ fn probe_as_another_user_python_semlock_is_fixed_by_apply() {
     assert_eq!(r["actions"][0], "chmod /dev/shm 0755 -> 1777", "{r}");
     assert_eq!(sb.sh(&lock), "ok\n");
 }
+
+/// Issue 18: a queue shape no sysctl can allow is bad input, named, exit 1.
+#[test]
+fn probe_refuses_a_queue_shape_beyond_the_kernel_s_hard_limits() {
+    let sb = Sandbox::new();
+    for (flag, value, want) in [
+        (
+            "--mq-maxmsg",
+            "0",
+            "--mq-maxmsg: 0 is not accepted; expected 1 to 65536",
+        ),
+        (
+            "--mq-msgsize",
+            "16777217",
+            "--mq-msgsize: 16777217 is not accepted; expected 1 to 16777216",
+        ),
+    ] {
+        for cmd in [&["probe"][..], &["audit", "--profile", "mqueue"]] {
+            let mut args = cmd.to_vec();
+            args.extend([flag, value]);
+            let out = sb.run(&args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(want), "{args:?}: {err}");
+        }
+    }
+}
