@@ -28,5 +28,6 @@ mod probe;
 mod reach;
 mod salt;
 mod salt_fleet;
+mod salt_formula;
 mod states;
 mod tmpfs;
