@@ -29,5 +29,6 @@ mod reach;
 mod salt;
 mod salt_fleet;
 mod salt_formula;
+mod salt_ssh;
 mod states;
 mod tmpfs;
