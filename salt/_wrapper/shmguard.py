@@ -8,13 +8,15 @@ look for the binary on PATH. This wrapper runs on the master, where salt-ssh com
 target's pillar: it looks up ``shmguard:binary`` (``config.get``: the target's pillar, then the
 master config) and calls the same function of the execution module on the target with
 ``binary=`` set, unless the call passes ``binary`` itself. Results and retcodes are the
-execution module's (``shmguard.audit`` exits 2 on drift, as on a minion).
+execution module's (``shmguard.audit`` exits 2 on drift, as on a minion). A ``salt://``
+policy for ``shmguard.audit`` is copied to the target first (``cp.cache_file``).
 
 Put salt/ in the master's file_roots and run ``salt-run saltutil.sync_all`` (or
 ``saltutil.sync_wrapper``) on the master once, and after each update.
 """
 
 import salt.client.ssh.wrapper
+from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "shmguard"
 
@@ -57,9 +59,32 @@ def status(*paths, **kwargs):
     return _on_target("status", *paths, **kwargs)
 
 
-def audit(*args, **kwargs):
-    """``shmguard.audit`` on the target (see the execution module)."""
-    return _on_target("audit", *args, **kwargs)
+def _on_target_path(policy):
+    """A ``salt://`` policy file copied to the target (the target has no master to ask)."""
+    if isinstance(policy, (list, tuple)):
+        return [_on_target_path(p) for p in policy]
+    if isinstance(policy, str) and policy.startswith("salt://"):
+        cached = __salt__["cp.cache_file"](policy)
+        if not cached:
+            raise CommandExecutionError("shmguard.audit: policy {} not found on the master".format(policy))
+        return cached
+    return policy
+
+
+def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=None, bytes=None, binary=None):  # pylint: disable=redefined-builtin,redefined-outer-name
+    """``shmguard.audit`` on the target (see the execution module); a ``salt://`` policy is
+    copied to the target first."""
+    kwargs = {
+        "profile": profile,
+        "policy": _on_target_path(policy),
+        "fstab": fstab,
+        "root": root,
+        "probe": probe or None,
+        "user": user,
+        "bytes": bytes,
+        "binary": binary,
+    }
+    return _on_target("audit", **{k: v for k, v in kwargs.items() if v is not None})
 
 
 def probe(*args, **kwargs):
