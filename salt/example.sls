@@ -3,12 +3,15 @@
 # file_roots (salt://shmguard is the formula, salt://_states and salt://_modules the modules),
 # run salt/build-formula once on the master, then: salt '*' saltutil.sync_all;
 # salt '*' state.apply example   (pillar-driven instead: state.apply shmguard, see pillar.example)
+# The IDs are namespaced (shmguard-/dev/shm, as the formula names its states) and `name` is the
+# path, so another SLS may keep its own `/dev/shm:` state without "Detected conflicting IDs".
 
 include:
   - shmguard.binary
 
-/dev/shm:
+shmguard-/dev/shm:
   shmguard.managed:
+    - name: /dev/shm
     - mode: "1777"
     - size: 4G
     - options: [nodev, nosuid, noexec]
@@ -16,8 +19,9 @@ include:
     - require:
       - sls: shmguard.binary
 
-/dev/mqueue:
+shmguard-/dev/mqueue:
   shmguard.managed:
+    - name: /dev/mqueue
     - mode: "1777"
     - options: [nodev, nosuid, noexec]
     - queues_max: 512
@@ -29,4 +33,4 @@ restart-the-app-after-a-shm-change:
   cmd.run:
     - name: systemctl try-restart myapp.service
     - onchanges:
-      - shmguard: /dev/shm
+      - shmguard: shmguard-/dev/shm

@@ -11,7 +11,9 @@ probe, 1 on an error), so ``salt-call`` and ``salt`` exit non-zero on a non-comp
 
 Where the binary is: the ``binary`` argument, else ``shmguard:binary`` from the minion config
 or pillar (``config.get``), else ``shmguard`` on PATH, else /usr/local/sbin/shmguard (where the
-formula salt://shmguard places it).
+formula salt://shmguard places it). Under salt-ssh this module runs without pillar; the wrapper
+salt/_wrapper/shmguard.py (``salt-run saltutil.sync_all`` on the master) passes the pillar's
+``shmguard:binary`` as ``binary``.
 """
 
 import json

@@ -18,6 +18,11 @@ module passes the state's arguments to ``shmguard salt`` as JSON and returns its
         - require:
           - sls: shmguard
 
+The formula's own states (one per mount point in pillar ``shmguard:mounts``) have the IDs
+``shmguard-<path>`` (``shmguard-/dev/shm``) with the path as their ``name``, so a ``/dev/shm:``
+state of your own, as above, does not collide with them ("Detected conflicting IDs"); refer to
+the formula's as ``- shmguard: shmguard-/dev/shm`` in requisites.
+
 Functions (Salt reserves the ``state`` keyword, so each shmguard state is a function):
 ``managed`` (live mount and fstab, shmguard's state=mounted), ``present`` (fstab only),
 ``ephemeral`` (live mount only), ``absent`` (remove the fstab entry; never unmounts).

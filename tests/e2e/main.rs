@@ -34,6 +34,8 @@ mod probe;
 mod reach;
 mod salt;
 mod salt_fleet;
+mod salt_formula;
+mod salt_ssh;
 mod states;
 mod tmpfs;
 mod verdicts;

@@ -130,7 +130,7 @@ fn salt_binary_of_another_version_is_flagged_in_warnings() {
 }
 
 /// A pillar for the formula: where the binary goes, one mount point.
-fn formula_pillar(sb: &Sandbox, binary: &str, shm: &str, fstab: &str) -> String {
+pub fn formula_pillar(sb: &Sandbox, binary: &str, shm: &str, fstab: &str) -> String {
     let pillar = sb.path("pillar");
     sb.sh(&format!("mkdir -p {pillar}"));
     sb.file("pillar/top.sls", b"base:\n  '*':\n    - shmguard\n");
@@ -145,7 +145,7 @@ fn formula_pillar(sb: &Sandbox, binary: &str, shm: &str, fstab: &str) -> String 
 }
 
 /// The formula's builds in the sandbox's file roots: files/<arch>/shmguard.
-fn serve(sb: &Sandbox, arch: &str, from: &str) {
+pub fn serve(sb: &Sandbox, arch: &str, from: &str) {
     let dir = sb.path(&format!("srv/shmguard/files/{arch}"));
     sb.sh(&format!("mkdir -p {dir} && cp {from} {dir}/shmguard"));
 }
@@ -167,7 +167,10 @@ fn salt_formula_places_the_build_for_the_minions_cpuarch_then_converges() {
     let dry = salt_call(&sb, &conf, &["state.apply", "shmguard", "test=True"]);
     let bin_state = state_named(&dry, "shmguard-binary");
     assert_eq!(bin_state["result"], Value::Null, "{dry}");
-    let shm_state = state_named(&dry, &format!("shmguard_|-{shm}"));
+    let shm_state = state_named(
+        &dry,
+        &format!("shmguard_|-shmguard-{shm}_|-{shm}_|-managed"),
+    );
     assert_eq!(shm_state["result"], Value::Null, "{dry}");
     assert!(
         shm_state["comment"]
@@ -203,15 +206,21 @@ fn salt_formula_places_the_build_for_the_minions_cpuarch_then_converges() {
     let shown = salt_call(&sb, &conf, &["state.show_sls", "example"]);
     for id in [
         "shmguard-binary",
-        "/dev/shm",
-        "/dev/mqueue",
+        "shmguard-/dev/shm",
+        "shmguard-/dev/mqueue",
         "restart-the-app-after-a-shm-change",
     ] {
         assert!(shown.get(id).is_some(), "example.sls has no {id}: {shown}");
     }
+    assert!(
+        shown["shmguard-/dev/shm"]["shmguard"]
+            .to_string()
+            .contains(r#"{"name":"/dev/shm"}"#),
+        "the ID is namespaced, the name is the path: {shown}"
+    );
     let handler = shown["restart-the-app-after-a-shm-change"]["cmd"].to_string();
     assert!(
-        handler.contains(r#"{"onchanges":[{"shmguard":"/dev/shm"}]}"#),
+        handler.contains(r#"{"onchanges":[{"shmguard":"shmguard-/dev/shm"}]}"#),
         "{handler}"
     );
 
@@ -253,7 +262,10 @@ fn salt_formula_fails_clearly_for_an_architecture_without_a_build() {
         ),
         "{bin_state}"
     );
-    let shm_state = state_named(&local, &format!("shmguard_|-{shm}"));
+    let shm_state = state_named(
+        &local,
+        &format!("shmguard_|-shmguard-{shm}_|-{shm}_|-managed"),
+    );
     assert_eq!(shm_state["result"], false, "{shm_state}");
     assert!(
         shm_state["comment"]

@@ -50,6 +50,12 @@ impl SshHost {
     /// A host whose /dev/shm is a fresh tmpfs mounted with `shm_opts`; `user`: also add the
     /// unprivileged USER with passwordless sudo.
     pub fn new(shm_opts: &str, user: bool) -> SshHost {
+        SshHost::with_sshd_config(shm_opts, user, "")
+    }
+
+    /// `new`, with `extra` appended to sshd_config (salt-ssh copies with scp, whose protocol is
+    /// SFTP: `Subsystem sftp internal-sftp`).
+    pub fn with_sshd_config(shm_opts: &str, user: bool, extra: &str) -> SshHost {
         assert!(
             std::path::Path::new(SSHD).exists(),
             "{SSHD} not found: apt-get install openssh-server (with a policy-rc.d that exits 101 so no service starts; .ci/run does this)"
@@ -83,7 +89,7 @@ impl SshHost {
         let config = format!(
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\nPidFile {d}/sshd.pid\n\
              AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n\
-             PasswordAuthentication no\nKbdInteractiveAuthentication no\nLogLevel VERBOSE\nMaxSessions 100\nMaxStartups 100\n"
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nLogLevel VERBOSE\nMaxSessions 100\nMaxStartups 100\n{extra}"
         );
         sb.file("sshd_config", config.as_bytes());
         let sshd = sb
