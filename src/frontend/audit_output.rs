@@ -5,8 +5,8 @@
 use crate::audit::{AuditReport, Status};
 use crate::probe::{ProbeReport, ProbeStatus};
 
-/// XML text and attribute escaping.
-fn x(s: &str) -> String {
+/// XML (and HTML) text and attribute escaping.
+pub(crate) fn x(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -327,6 +327,8 @@ mod tests {
             }],
             error: None,
             usage: None,
+            wanted: Default::default(),
+            remedy: None,
         };
         let r = AuditReport::new(vec![target.clone(), target], None);
         let text = prometheus(&r);
