@@ -5,7 +5,7 @@
 use clap::Args;
 
 use crate::audit::{AuditOptions, policy};
-use crate::frontend::audit_output;
+use crate::frontend::{audit_output, report_cli};
 use crate::probe::ProbeOptions;
 use crate::spec::Quantity;
 use crate::spec::size::Amount;
@@ -18,9 +18,10 @@ pub struct AuditArgs {
     /// Built-in profile: cis, multiprocessing (/dev/shm for programs), mqueue, or default (repeatable; default when no policy or profile is given)
     #[arg(long, value_parser = ["cis", "multiprocessing", "mqueue", "default"])]
     pub profile: Vec<String>,
-    /// text (a table; the default on a terminal), json (the default otherwise), junit, or
-    /// prometheus (for node_exporter's textfile collector)
-    #[arg(long, value_parser = ["text", "json", "junit", "prometheus"])]
+    /// text (a table; the default on a terminal), json (the default otherwise), junit,
+    /// prometheus (for node_exporter's textfile collector), xccdf (XCCDF 1.2 results, for
+    /// OpenSCAP tools) or html (one self-contained page)
+    #[arg(long, value_parser = ["text", "json", "junit", "prometheus", "xccdf", "html"])]
     pub format: Option<String>,
     /// Write the report to FILE instead of stdout, replacing it atomically (a temporary file
     /// renamed over it, as node_exporter's textfile collector requires)
@@ -65,7 +66,7 @@ pub struct ProbeArgs {
 }
 
 /// Prints `text`, or replaces FILE with it atomically; false (with a message) on failure.
-fn emit(command: &str, output: &Option<String>, text: &str) -> bool {
+pub(crate) fn emit(command: &str, output: &Option<String>, text: &str) -> bool {
     let Some(file) = output else {
         print!("{text}");
         return true;
@@ -212,6 +213,13 @@ pub fn audit(a: &AuditArgs) -> i32 {
         "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         "junit" => audit_output::junit(&report),
         "prometheus" => audit_output::prometheus(&report),
+        f @ ("xccdf" | "html") => match report_cli::render_one(&report, f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("shmguard audit: {e}");
+                return 1;
+            }
+        },
         _ => audit_output::text(&report),
     };
     if !emit("audit", &a.output, &text) {
