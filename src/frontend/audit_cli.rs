@@ -146,69 +146,13 @@ fn check_paths(a: &AuditArgs) -> Result<(), String> {
 }
 
 pub fn audit(a: &AuditArgs) -> i32 {
-    if let Err(e) = check_paths(a) {
-        eprintln!("shmguard audit: {e}");
-        return 1;
-    }
-    let mut targets = Vec::new();
-    for p in &a.policy {
-        let bytes = if p == "-" {
-            let mut b = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map(|_| b)
-        } else {
-            std::fs::read(p)
-        };
-        let parsed = bytes
-            .map_err(|e| format!("policy {p}: cannot read it: {e}"))
-            .and_then(|b| policy::parse_policy(p, &b));
-        match parsed {
-            Ok(t) => targets.extend(t),
-            Err(e) => {
-                eprintln!("shmguard audit: {e}");
-                return 1;
-            }
+    let report = match build_report(a, Vec::new()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("shmguard audit: {e}");
+            return 1;
         }
-    }
-    let profiles = if a.profile.is_empty() && a.policy.is_empty() {
-        vec!["default".to_string()]
-    } else {
-        a.profile.clone()
     };
-    for p in &profiles {
-        match policy::profile(p) {
-            Ok(t) => targets.extend(t),
-            Err(e) => {
-                eprintln!("shmguard audit: {e}");
-                return 1;
-            }
-        }
-    }
-    let probe = if a.probe {
-        match probe_options(&a.bytes).map(|o| crate::probe::run_as(a.user.as_deref(), o)) {
-            // It could not start (an unknown --user): an error, not an audit.
-            Ok(r) if r.checks.is_empty() && r.error.is_some() => {
-                eprintln!("shmguard audit: {}", r.error.unwrap_or_default());
-                return 1;
-            }
-            Ok(r) => Some(r),
-            Err(e) => {
-                eprintln!("shmguard audit: {e}");
-                return 1;
-            }
-        }
-    } else {
-        None
-    };
-    let opts = AuditOptions {
-        fstab: a.fstab.as_ref().map(Into::into),
-        root: a.root.as_ref().map(Into::into),
-        container: crate::observe::container::detect_here(),
-        init: a
-            .init
-            .as_deref()
-            .and_then(|w| crate::spec::Init::parse(w).ok()),
-    };
-    let report = crate::audit::audit(&targets, &opts, probe);
     let text = match default_format(&a.format, &a.output).as_str() {
         "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         "junit" => audit_output::junit(&report),
@@ -226,6 +170,56 @@ pub fn audit(a: &AuditArgs) -> i32 {
         return 1;
     }
     report.exit_code()
+}
+
+/// The audit `a` asks for, plus `inline` targets (the Ansible entry's policies); an error
+/// (a bad policy, profile, path or probe option) is a message, never a report.
+pub fn build_report(
+    a: &AuditArgs,
+    inline: Vec<policy::Target>,
+) -> Result<crate::audit::AuditReport, String> {
+    check_paths(a)?;
+    let mut targets = inline;
+    for p in &a.policy {
+        let bytes = if p == "-" {
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map(|_| b)
+        } else {
+            std::fs::read(p)
+        };
+        let parsed = bytes
+            .map_err(|e| format!("policy {p}: cannot read it: {e}"))
+            .and_then(|b| policy::parse_policy(p, &b));
+        targets.extend(parsed?);
+    }
+    let profiles = if a.profile.is_empty() && targets.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        a.profile.clone()
+    };
+    for p in &profiles {
+        targets.extend(policy::profile(p)?);
+    }
+    let probe = if a.probe {
+        let r = crate::probe::run_as(a.user.as_deref(), probe_options(&a.bytes)?);
+        // It could not start (an unknown --user): an error, not an audit.
+        if r.checks.is_empty() && r.error.is_some() {
+            return Err(r.error.unwrap_or_default());
+        }
+        Some(r)
+    } else {
+        None
+    };
+    let opts = AuditOptions {
+        fstab: a.fstab.as_ref().map(Into::into),
+        root: a.root.as_ref().map(Into::into),
+        container: crate::observe::container::detect_here(),
+        init: a
+            .init
+            .as_deref()
+            .and_then(|w| crate::spec::Init::parse(w).ok()),
+    };
+    Ok(crate::audit::audit(&targets, &opts, probe))
 }
 
 pub fn probe(p: &ProbeArgs) -> i32 {

@@ -1,6 +1,7 @@
 //! Front ends: thin translations between a wire format and the engine (Params in, Report out).
 
 pub mod ansible;
+pub mod ansible_audit;
 pub mod audit_cli;
 pub mod audit_doc;
 pub mod audit_output;

@@ -21,6 +21,7 @@ mod crash;
 mod docs_fresh;
 mod faults;
 mod fleet;
+mod fleet_playbook;
 mod fstab_edit;
 mod fstab_libmount;
 mod hostile;
