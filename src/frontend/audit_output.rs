@@ -198,7 +198,7 @@ pub fn junit(r: &AuditReport) -> String {
 }
 
 /// A Prometheus label value: backslash, double quote and newline escaped.
-fn label(s: &str) -> String {
+pub(crate) fn label(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")

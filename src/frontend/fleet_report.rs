@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::frontend::audit_doc::{AuditDoc, Verdict};
-use crate::frontend::audit_output::x;
+use crate::frontend::audit_output::{label, x};
 
 /// One check across the fleet.
 #[derive(Debug, Clone, Serialize)]
@@ -203,12 +203,6 @@ pub fn junit(f: &Fleet) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"shmguard fleet\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n{suites}</testsuites>\n"
     )
-}
-
-fn label(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 /// Prometheus text format: one series per host and check (1 compliant: pass or warn; 0 not),

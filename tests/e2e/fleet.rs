@@ -239,12 +239,7 @@ fn report_reads_salts_out_json_shape() {
     let (code, out, err) = report(&sb, "json", &[sb.path("salt.json")]);
     assert_eq!(code, 2, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    let hosts: Vec<&str> = v["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["host"].as_str().unwrap())
-        .collect();
+    let hosts = host_names(&v);
     assert_eq!(
         hosts,
         ["minion-b", "minion-a"],
@@ -320,4 +315,60 @@ fn report_bad_inputs_exit_1_naming_the_file_and_write_nothing() {
     // one good file: written, exit 0
     let (code, _, err) = report(&sb, "html", &[good, "--output".into(), out.clone()]);
     assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn report_reads_what_the_real_salt_call_shmguard_audit_prints() {
+    let sb = Sandbox::new();
+    sb.private_dev();
+    sb.tmpfs_over("/dev/shm", "nodev,nosuid");
+    let fstab = sb.file("fstab", b"tmpfs /dev/shm tmpfs defaults,nodev 0 0\n");
+    let conf = crate::salt::minion(&sb, crate::sandbox::BIN);
+    let out = sb
+        .command(&crate::salt::salt_call_bin())
+        .args([
+            "--local",
+            "-c",
+            &conf,
+            "--out=json",
+            "shmguard.audit",
+            "profile=cis",
+        ])
+        .arg(format!("fstab={fstab}"))
+        .output()
+        .unwrap();
+    let printed = sb.file("salt-out.json", &out.stdout);
+    let cli = sb.run(&[
+        "audit",
+        "--profile",
+        "cis",
+        "--fstab",
+        &fstab,
+        "--format",
+        "json",
+    ]);
+    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let (code, text, err) = report(&sb, "json", &[printed]);
+    assert_eq!(code, 2, "{err}\n{}", String::from_utf8_lossy(&out.stdout));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        v["hosts"][0]["host"], "local",
+        "salt-call's key names the host: {v}"
+    );
+    let fails = crate::audit::failing(&cli);
+    assert_eq!(v["hosts"][0]["counts"]["fail"], fails.len(), "{v}");
+    for id in fails {
+        assert_eq!(v["hosts"][0]["checks"][&id], "fail", "{id}");
+    }
+    assert_eq!(v["summary"]["checks"], cli["summary"]["checks"]);
+}
+
+/// The host names of a fleet JSON report, in its order.
+pub fn host_names(v: &Value) -> Vec<&str> {
+    v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap())
+        .collect()
 }

@@ -90,12 +90,7 @@ fn audit_playbook_writes_the_fleet_report_on_the_controller_another_user() {
     let v: Value = serde_json::from_slice(&controller.sb.read(&report)).unwrap();
     assert_eq!(v["summary"]["hosts"], 3, "{v}");
     assert_eq!(v["summary"]["compliant_hosts"], 1, "{v}");
-    let hosts: Vec<&str> = v["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["host"].as_str().unwrap())
-        .collect();
+    let hosts = crate::fleet::host_names(&v);
     assert_eq!(
         hosts,
         ["shm-2", "shm-1", "shm-0"],
