@@ -352,3 +352,65 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<AuditDoc>, String> {
     }
     Ok(docs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concatenated_salt_returns_are_one_host_each() {
+        let one = |id: &str, status: &str| {
+            serde_json::json!({id: {"verdict": "drift", "checks": {
+                "dev-shm.nodev.live": {"target": "/dev/shm", "source": "profile cis", "name": "n",
+                    "scope": "live", "status": status, "detail": "d", "references": []},
+                "dev-shm.nodev.live (profile default)": {"target": "/dev/shm", "source": "profile default",
+                    "name": "n", "scope": "live", "status": "pass", "detail": "", "references": []},
+                "probe.semaphore": {"name": "semaphore", "user": "nobody", "status": "pass", "detail": ""}},
+                "probe": {"user": "root", "uid": 0, "checks": [
+                    {"name": "semaphore", "user": "nobody", "status": "warn", "detail": "few inodes"}]}}})
+        };
+        let text = format!("{}\n{}", one("m1", "fail"), one("m2", "pass"));
+        let docs = parse(text.as_bytes()).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].host, "m1");
+        let ids: Vec<&str> = docs[0].rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "dev-shm.nodev.live",
+                "dev-shm.nodev.live",
+                "probe.semaphore.nobody"
+            ]
+        );
+        assert_eq!(docs[0].rows[1].source, "profile default");
+        assert_eq!(docs[0].worst(), Verdict::Fail);
+        assert_eq!(docs[1].worst(), Verdict::Warn);
+        assert_eq!(docs[1].exit_code(), 0, "warn is compliant");
+    }
+
+    #[test]
+    fn an_unknown_status_or_shape_is_an_error() {
+        let bad = br#"{"host": "h", "targets": [{"path": "/dev/shm", "checks": [{"id": "x.y.live", "status": "maybe"}]}]}"#;
+        assert!(parse(bad).unwrap_err().contains("\"maybe\""));
+        assert!(
+            parse(b"[1, 2]")
+                .unwrap_err()
+                .starts_with("not an audit document")
+        );
+        assert!(parse(b"").unwrap_err().starts_with("empty"));
+        assert!(
+            parse(br#"{"m1": "Minion did not return"}"#)
+                .unwrap_err()
+                .starts_with("m1: ")
+        );
+    }
+
+    #[test]
+    fn a_target_error_is_an_error_row() {
+        let v = serde_json::json!({"host": "h", "targets": [{"source": "policy p", "path": "/dev/shm",
+            "checks": [], "error": "fstab: /x does not exist"}]});
+        let d = from_audit_json(&v, None).unwrap();
+        assert_eq!(d.rows[0].status, Verdict::Error);
+        assert_eq!(d.exit_code(), 1);
+    }
+}
