@@ -123,7 +123,7 @@ fn args_of(
 /// The module's result for the task's arguments.
 pub fn run(args: &Map<String, Value>, module: &str) -> Value {
     let report = args_of(args, module).and_then(|(a, inline)| build_report(&a, inline));
-    match report.map(|r| (crate::frontend::audit_doc::to_json(&r), r)) {
+    match report.map(|r| (serde_json::to_value(&r), r)) {
         Ok((Ok(Value::Object(mut m)), r)) => {
             let s = &r.summary;
             m.insert("changed".into(), json!(false));
@@ -145,7 +145,7 @@ pub fn run(args: &Map<String, Value>, module: &str) -> Value {
             Value::Object(m)
         }
         Ok((Ok(_), _)) => json!({"failed": true, "changed": false, "msg": "shmguard: no report"}),
-        Ok((Err(e), _)) => json!({"failed": true, "changed": false, "msg": e}),
+        Ok((Err(e), _)) => json!({"failed": true, "changed": false, "msg": e.to_string()}),
         Err(e) => json!({"failed": true, "changed": false, "msg": e}),
     }
 }

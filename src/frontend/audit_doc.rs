@@ -5,11 +5,13 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A check's verdict. `warn` works now with little headroom (compliant, exit 0); `error` could
 /// not be judged; `info` is a probe fact, not a verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
     Info,
@@ -36,7 +38,7 @@ impl Verdict {
 }
 
 /// One row: a check of a target, a probe check, or a target that could not be audited.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     /// `dev-shm.nodev.live`, `probe.semaphore.nobody`, `dev-shm.error`
     pub id: String,
@@ -58,7 +60,7 @@ pub struct Row {
 }
 
 /// One host's audit.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditDoc {
     pub host: String,
     pub time: String,
@@ -97,28 +99,13 @@ fn s(v: &Value, k: &str) -> String {
 }
 
 fn verdict(v: &Value) -> Result<Verdict, String> {
-    Ok(match v.get("status").and_then(Value::as_str) {
-        Some("pass") => Verdict::Pass,
-        Some("info") => Verdict::Info,
-        Some("warn") => Verdict::Warn,
-        Some("fail") => Verdict::Fail,
-        Some("error") => Verdict::Error,
-        _ => {
-            return Err(format!(
-                "status {} of check {:?} is not one of pass, warn, fail, error, info",
-                v.get("status").unwrap_or(&Value::Null),
-                s(v, "id")
-            ));
-        }
+    serde_json::from_value(v.get("status").cloned().unwrap_or(Value::Null)).map_err(|_| {
+        format!(
+            "status {} of check {:?} is not one of pass, warn, fail, error, info",
+            v.get("status").unwrap_or(&Value::Null),
+            s(v, "id")
+        )
     })
-}
-
-/// An audit report as its JSON document (through the text the JSON format prints, which
-/// costs the static binary less than a second serializer).
-pub fn to_json(r: &crate::audit::AuditReport) -> Result<Value, String> {
-    serde_json::to_string(r)
-        .and_then(|t| serde_json::from_str(&t))
-        .map_err(|e| e.to_string())
 }
 
 /// `dev-shm.nodev.live` -> `nodev`.

@@ -3,13 +3,14 @@
 //! its machine formats: JSON, JUnit (a testsuite per host) and Prometheus (a series per host
 //! and check). The HTML page is html_report's. Pure: no I/O.
 
+use serde::Serialize;
 use serde_json::json;
 
 use crate::frontend::audit_doc::{AuditDoc, Verdict};
 use crate::frontend::audit_output::{label, x};
 
 /// One check across the fleet.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FleetCheck {
     pub id: String,
     pub name: String,

@@ -29,7 +29,7 @@ pub struct ReportArgs {
 
 /// `audit --format html|xccdf`: the report as its JSON document, then the renderer.
 pub fn render_one(r: &AuditReport, format: &str) -> Result<String, String> {
-    let v = audit_doc::to_json(r)?;
+    let v = serde_json::to_value(r).map_err(|e| e.to_string())?;
     let d = audit_doc::from_audit_json(&v, None)?;
     Ok(match format {
         "xccdf" => xccdf::xccdf(&d),
