@@ -7,6 +7,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::audit::policy;
+use clap::Parser;
+
 use crate::frontend::audit_cli::{AuditArgs, build_report};
 
 /// The parameters and what each accepts, in AnsibleModule's wording.
@@ -78,9 +80,8 @@ fn args_of(
     for p in &profile {
         choice("profile", p, &policy::PROFILES)?;
     }
-    let init = string("init", args.get("init"))?;
-    if let Some(i) = &init {
-        choice("init", i, &["auto", "systemd", "other"])?;
+    if let Some(i) = string("init", args.get("init"))? {
+        choice("init", &i, &["auto", "systemd", "other"])?;
     }
     let probe = match args.get("probe") {
         None | Some(Value::Null) => false,
@@ -91,6 +92,10 @@ fn args_of(
             ));
         }
     };
+    let given = |k: &str| args.get(k).is_some_and(|v| !v.is_null());
+    if !probe && (given("user") || given("bytes")) {
+        return Err("user and bytes need probe: true".into());
+    }
     let inline = match args.get("policy") {
         None | Some(Value::Null) => Vec::new(),
         Some(v @ (Value::Object(_) | Value::Array(_))) => {
@@ -102,21 +107,31 @@ fn args_of(
             ));
         }
     };
-    let a = AuditArgs {
-        policy: Vec::new(),
-        profile,
-        format: None,
-        output: None,
-        fstab: string("fstab", args.get("fstab"))?,
-        root: None,
-        init,
-        probe,
-        user: string("user", args.get("user"))?,
-        bytes: string("bytes", args.get("bytes"))?,
-    };
-    if !a.probe && (a.user.is_some() || a.bytes.is_some()) {
-        return Err("user and bytes need probe: true".into());
+    // Through the command line's own parser: the entry takes `shmguard audit`'s options as
+    // they are spelled there, whatever the fields behind them are called.
+    let mut argv = vec!["shmguard".to_string(), "audit".to_string()];
+    argv.extend(profile.iter().map(|p| format!("--profile={p}")));
+    for (flag, key) in [
+        ("--fstab", "fstab"),
+        ("--init", "init"),
+        ("--user", "user"),
+        ("--bytes", "bytes"),
+    ] {
+        if let Some(v) = string(key, args.get(key))? {
+            // --flag=VALUE: a value that starts with `-` is still the value
+            argv.push(format!("{flag}={v}"));
+        }
     }
+    if probe {
+        argv.push("--probe".into());
+    }
+    let a = match crate::frontend::cli::Cli::try_parse_from(&argv) {
+        Ok(crate::frontend::cli::Cli {
+            command: crate::frontend::cli::Command::Audit(a),
+        }) => a,
+        Ok(_) => return Err("not an audit".into()),
+        Err(e) => return Err(e.render().to_string().trim().to_string()),
+    };
     Ok((a, inline))
 }
 
