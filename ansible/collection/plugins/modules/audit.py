@@ -57,9 +57,11 @@ options:
     type: str
 attributes:
   check_mode:
+    description: "Can run in check_mode and return changed status prediction without modifying target."
     support: full
-    details: "An audit never changes anything."
+    details: "An audit never changes anything, in check mode or not."
   diff_mode:
+    description: "Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode."
     support: none
 """
 
