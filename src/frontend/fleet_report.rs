@@ -246,3 +246,74 @@ pub fn prometheus(f: &Fleet) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frontend::audit_doc::parse;
+
+    fn fleet() -> Fleet {
+        let doc = |host: &str, nodev: &str, inodes: &str| {
+            serde_json::json!({"host": host, "time": "2026-12-02T07:00:00Z", "targets": [
+                {"source": "profile cis", "path": "/dev/shm", "remedy": "shmguard apply --path /dev/shm -o nodev",
+                 "checks": [
+                    {"id": "dev-shm.nodev.live", "name": "nodev", "scope": "live", "status": nodev, "detail": "d"},
+                    {"id": "dev-shm.free_inodes.live", "name": "inodes", "scope": "live", "status": inodes, "detail": "9 free"}]}]})
+        };
+        let text = format!(
+            "{}{}{}",
+            doc("a", "pass", "warn"),
+            doc("b", "fail", "pass"),
+            doc("c", "pass", "pass")
+        );
+        Fleet::new(parse(text.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn warn_is_compliant_in_every_format_but_still_counted() {
+        let f = fleet();
+        let order: Vec<&str> = f.hosts.iter().map(|d| d.host.as_str()).collect();
+        assert_eq!(order, ["b", "a", "c"], "worst first: fail, then warn");
+        assert_eq!(f.exit_code(), 2);
+        assert_eq!(f.checks[1].count(Verdict::Warn), 1);
+        assert_eq!(f.compliant_hosts(), 2);
+        let p = prometheus(&f);
+        assert!(p.contains("shmguard_fleet_check{host=\"a\",id=\"dev-shm.free_inodes.live\",scope=\"live\"} 1\n"), "{p}");
+        assert!(
+            p.contains(
+                "shmguard_fleet_check{host=\"b\",id=\"dev-shm.nodev.live\",scope=\"live\"} 0\n"
+            ),
+            "{p}"
+        );
+        assert!(
+            p.contains(
+                "shmguard_fleet_check_hosts{id=\"dev-shm.free_inodes.live\",status=\"warn\"} 1\n"
+            ),
+            "{p}"
+        );
+        let j = junit(&f);
+        assert!(
+            j.contains("<system-out>warning: 9 free</system-out>"),
+            "{j}"
+        );
+        assert_eq!(j.matches("<failure ").count(), 1, "{j}");
+        assert_eq!(
+            f.checks[0].remedies,
+            [(
+                "shmguard apply --path /dev/shm -o nodev".to_string(),
+                vec!["b".to_string()]
+            )]
+        );
+        let v: serde_json::Value = serde_json::from_str(&json(&f)).unwrap();
+        assert_eq!(v["hosts"][1]["status"], "warn");
+        assert_eq!(v["compliant"], false);
+    }
+
+    #[test]
+    fn a_fleet_of_compliant_and_warning_hosts_exits_0() {
+        let mut f = fleet();
+        f.hosts.retain(|d| d.host != "b");
+        let f = Fleet::new(f.hosts);
+        assert_eq!(f.exit_code(), 0);
+    }
+}
