@@ -1,6 +1,8 @@
 //! AuditReport: the result of `shmguard audit` — one verdict per check, with references, and
 //! the probe's results when asked for. Rendered as text, JSON or JUnit by the front end.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +50,12 @@ pub struct TargetResult {
     /// how full the live mount is (statvfs), for monitoring
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<PathUsage>,
+    /// what the target asks for, by check key (`mode` -> `mode 1777`), for reports
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub wanted: BTreeMap<String, String>,
+    /// the `shmguard apply` command that makes every check of the target pass
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<String>,
 }
 
 /// Size, use and free inodes of a live mount.
@@ -79,6 +87,12 @@ pub struct Summary {
 /// found, 1 error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AuditReport {
+    /// the audited host's name (uname nodename); the fleet report's key
+    #[serde(default)]
+    pub host: String,
+    /// when the audit ran (RFC 3339, UTC)
+    #[serde(default)]
+    pub time: String,
     pub compliant: bool,
     pub summary: Summary,
     pub targets: Vec<TargetResult>,
@@ -115,6 +129,8 @@ impl AuditReport {
             }
         }
         AuditReport {
+            host: String::new(),
+            time: String::new(),
             compliant: s.failed == 0 && s.errors == 0,
             summary: s,
             targets,

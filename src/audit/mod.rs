@@ -5,6 +5,7 @@ pub mod audit_report;
 pub mod check;
 pub mod condition;
 pub mod policy;
+pub mod remedy_command;
 
 use std::path::{Path, PathBuf};
 
@@ -40,7 +41,12 @@ fn under(root: &Path, p: &Path) -> PathBuf {
 /// Audits every target; never changes anything.
 pub fn audit(targets: &[Target], opts: &AuditOptions, probe: Option<ProbeReport>) -> AuditReport {
     let results = targets.iter().map(|t| audit_target(t, opts)).collect();
-    AuditReport::new(results, probe)
+    let mut report = AuditReport::new(results, probe);
+    report.host = nix::sys::utsname::uname()
+        .map(|u| u.nodename().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    report.time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    report
 }
 
 fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
@@ -55,6 +61,11 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
         checks: Vec::new(),
         error: None,
         usage: None,
+        wanted: remedy_command::wanted(&t.params),
+        remedy: Some(remedy_command::apply_command(
+            &t.params,
+            opts.fstab.as_deref().and_then(Path::to_str),
+        )),
     };
     let mut desired = match Desired::from_params(&t.params) {
         Ok(d) => d,

@@ -43,6 +43,10 @@ pub fn run_args(bytes: &[u8]) -> Value {
         .and_then(Value::as_str)
         .unwrap_or("shmguard")
         .to_string();
+    // The collection's audit module (its action plugin adds this key): another entry.
+    if args.get("_shmguard_entry").and_then(Value::as_str) == Some("audit") {
+        return crate::frontend::ansible_audit::run(&args, &module);
+    }
 
     let (params, warnings) = match json_args::parse(&args, &module, |k| k.starts_with("_ansible_"))
     {

@@ -5,8 +5,8 @@
 use clap::Args;
 
 use crate::audit::{AuditOptions, policy};
-use crate::frontend::audit_output;
 use crate::frontend::cli::{JsonAlias, words};
+use crate::frontend::{audit_output, report_cli};
 use crate::probe::ProbeOptions;
 use crate::spec::size::Amount;
 use crate::spec::{Init, Quantity};
@@ -19,9 +19,10 @@ pub struct AuditArgs {
     /// Built-in profile: cis, multiprocessing (/dev/shm for programs), mqueue, or default (repeatable; default when no policy or profile is given)
     #[arg(long, value_parser = ["cis", "multiprocessing", "mqueue", "default"])]
     pub profile: Vec<String>,
-    /// text (a table), json, junit, or prometheus (for node_exporter's textfile collector)
+    /// text (a table), json, junit, prometheus (for node_exporter's textfile collector),
+    /// xccdf (XCCDF 1.2 results, for OpenSCAP tools) or html (one self-contained page)
     /// [default: text on a terminal, else json]
-    #[arg(long, value_parser = ["text", "json", "junit", "prometheus"])]
+    #[arg(long, value_parser = ["text", "json", "junit", "prometheus", "xccdf", "html"])]
     pub format: Option<String>,
     #[command(flatten)]
     pub json: JsonAlias,
@@ -88,7 +89,7 @@ pub struct ProbeArgs {
 }
 
 /// Prints `text`, or replaces FILE with it atomically; false (with a message) on failure.
-fn emit(command: &str, output: &Option<String>, text: &str) -> bool {
+pub(crate) fn emit(command: &str, output: &Option<String>, text: &str) -> bool {
     let Some(file) = output else {
         print!("{text}");
         return true;
@@ -183,11 +184,40 @@ fn check_paths(a: &AuditArgs) -> Result<(), String> {
 }
 
 pub fn audit(a: &AuditArgs) -> i32 {
-    if let Err(e) = check_paths(a) {
-        eprintln!("shmguard audit: {e}");
+    let report = match build_report(a, Vec::new()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("shmguard audit: {e}");
+            return 1;
+        }
+    };
+    let text = match default_format(a.json.or(a.format.as_deref()), &a.output).as_str() {
+        "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        "junit" => audit_output::junit(&report),
+        "prometheus" => audit_output::prometheus(&report),
+        f @ ("xccdf" | "html") => match report_cli::render_one(&report, f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("shmguard audit: {e}");
+                return 1;
+            }
+        },
+        _ => audit_output::text(&report),
+    };
+    if !emit("audit", &a.output, &text) {
         return 1;
     }
-    let mut targets = Vec::new();
+    report.exit_code()
+}
+
+/// The audit `a` asks for, plus `inline` targets (the Ansible entry's policies); an error
+/// (a bad policy, profile, path or probe option) is a message, never a report.
+pub fn build_report(
+    a: &AuditArgs,
+    inline: Vec<policy::Target>,
+) -> Result<crate::audit::AuditReport, String> {
+    check_paths(a)?;
+    let mut targets = inline;
     for p in &a.policy {
         let bytes = if p == "-" {
             let mut b = Vec::new();
@@ -198,41 +228,22 @@ pub fn audit(a: &AuditArgs) -> i32 {
         let parsed = bytes
             .map_err(|e| format!("policy {p}: cannot read it: {e}"))
             .and_then(|b| policy::parse_policy(p, &b));
-        match parsed {
-            Ok(t) => targets.extend(t),
-            Err(e) => {
-                eprintln!("shmguard audit: {e}");
-                return 1;
-            }
-        }
+        targets.extend(parsed?);
     }
-    let profiles = if a.profile.is_empty() && a.policy.is_empty() {
+    let profiles = if a.profile.is_empty() && targets.is_empty() {
         vec!["default".to_string()]
     } else {
         a.profile.clone()
     };
     for p in &profiles {
-        match policy::profile(p) {
-            Ok(t) => targets.extend(t),
-            Err(e) => {
-                eprintln!("shmguard audit: {e}");
-                return 1;
-            }
-        }
+        targets.extend(policy::profile(p)?);
     }
-    let options = match probe_options(&a.bytes, &a.queue) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("shmguard audit: {e}");
-            return 1;
-        }
-    };
+    let options = probe_options(&a.bytes, &a.queue)?;
     let probe = if a.probe {
         let r = crate::probe::run_as(a.user.as_deref(), options);
         // It could not start (an unknown --user): an error, not an audit.
         if r.checks.is_empty() && r.error.is_some() {
-            eprintln!("shmguard audit: {}", r.error.unwrap_or_default());
-            return 1;
+            return Err(r.error.unwrap_or_default());
         }
         Some(r)
     } else {
@@ -248,17 +259,7 @@ pub fn audit(a: &AuditArgs) -> i32 {
             queue: (options.mq_maxmsg, options.mq_msgsize),
         },
     };
-    let report = crate::audit::audit(&targets, &opts, probe);
-    let text = match default_format(a.json.or(a.format.as_deref()), &a.output).as_str() {
-        "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        "junit" => audit_output::junit(&report),
-        "prometheus" => audit_output::prometheus(&report),
-        _ => audit_output::text(&report),
-    };
-    if !emit("audit", &a.output, &text) {
-        return 1;
-    }
-    report.exit_code()
+    Ok(crate::audit::audit(&targets, &opts, probe))
 }
 
 pub fn probe(p: &ProbeArgs) -> i32 {

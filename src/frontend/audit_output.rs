@@ -6,8 +6,8 @@
 use crate::audit::{AuditReport, Status};
 use crate::probe::{ProbeReport, ProbeStatus};
 
-/// XML text and attribute escaping.
-fn x(s: &str) -> String {
+/// XML (and HTML) text and attribute escaping.
+pub(crate) fn x(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -216,7 +216,7 @@ pub fn junit(r: &AuditReport) -> String {
 }
 
 /// A Prometheus label value: backslash, double quote and newline escaped.
-fn label(s: &str) -> String {
+pub(crate) fn label(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
@@ -361,6 +361,8 @@ mod tests {
             }],
             error: None,
             usage: None,
+            wanted: Default::default(),
+            remedy: None,
         };
         let r = AuditReport::new(vec![target.clone(), target], None);
         let text = prometheus(&r);

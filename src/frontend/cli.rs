@@ -8,7 +8,7 @@ use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::engine::{self, RunMode};
-use crate::frontend::{audit_cli, salt, text_diff};
+use crate::frontend::{audit_cli, report_cli, salt, text_diff};
 use crate::report::Report;
 use crate::spec::{FsType, Init, Params, State};
 
@@ -65,6 +65,8 @@ pub enum Command {
     Audit(audit_cli::AuditArgs),
     /// Do what real programs do with /dev/shm and /dev/mqueue, as this or another user (exit 0 pass, 2 fail, 1 error)
     Probe(audit_cli::ProbeArgs),
+    /// Merge audit JSON from many hosts into one fleet report: html, json, junit, prometheus (exit 0 compliant, 2 drift, 1 error)
+    Report(report_cli::ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -198,6 +200,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Status(s) => status(&s),
         Command::Audit(a) => audit_cli::audit(&a),
         Command::Probe(p) => audit_cli::probe(&p),
+        Command::Report(r) => report_cli::report(&r),
         Command::Salt => salt::run_stdin(),
     }
 }

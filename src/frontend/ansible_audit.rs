@@ -1,0 +1,207 @@
+//! The Ansible entry of `shmguard audit` (the collection's `shmguard.shm.audit`, whose action
+//! plugin sends `_shmguard_entry: audit` with the task's arguments): arguments in, the audit
+//! JSON document out with Ansible's keys (`changed` is always false: an audit changes
+//! nothing). Drift is not a task failure — the playbook gathers every host's document for the
+//! fleet report; only arguments that cannot be audited fail the task.
+
+use serde_json::{Map, Value, json};
+
+use crate::audit::policy;
+use clap::Parser;
+
+use crate::frontend::audit_cli::{AuditArgs, build_report};
+
+/// The parameters and what each accepts, in AnsibleModule's wording.
+const PARAMS: [&str; 7] = [
+    "bytes", "fstab", "init", "policy", "probe", "profile", "user",
+];
+
+fn strings(k: &str, v: &Value) -> Result<Vec<String>, String> {
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) => Ok(s
+            .split(',')
+            .map(|w| w.trim().to_string())
+            .filter(|w| !w.is_empty())
+            .collect()),
+        Value::Array(a) => a
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(String::from)
+                    .ok_or_else(|| format!("{k}: {i} is not accepted; expected a list of strings"))
+            })
+            .collect(),
+        other => Err(format!(
+            "{k}: {other} is not accepted; expected a string or a list of strings"
+        )),
+    }
+}
+
+fn string(k: &str, v: Option<&Value>) -> Result<Option<String>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(format!("{k}: {other} is not accepted; expected a string")),
+    }
+}
+
+fn choice(k: &str, v: &str, accepted: &[&str]) -> Result<(), String> {
+    if accepted.contains(&v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "value of {k} must be one of: {}, got: {v}",
+            accepted.join(", ")
+        ))
+    }
+}
+
+fn args_of(
+    args: &Map<String, Value>,
+    module: &str,
+) -> Result<(AuditArgs, Vec<policy::Target>), String> {
+    let mut unknown: Vec<&str> = args
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !k.starts_with("_ansible_") && !k.starts_with("_shmguard_"))
+        .filter(|k| !PARAMS.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        unknown.sort();
+        return Err(format!(
+            "Unsupported parameters for ({module}) module: {}. Supported parameters include: {}.",
+            unknown.join(", "),
+            PARAMS.join(", ")
+        ));
+    }
+    let profile = strings("profile", args.get("profile").unwrap_or(&Value::Null))?;
+    for p in &profile {
+        choice("profile", p, &policy::PROFILES)?;
+    }
+    if let Some(i) = string("init", args.get("init"))? {
+        choice("init", &i, &["auto", "systemd", "other"])?;
+    }
+    let probe = match args.get("probe") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(format!(
+                "probe: {other} is not accepted; expected true or false"
+            ));
+        }
+    };
+    let given = |k: &str| args.get(k).is_some_and(|v| !v.is_null());
+    if !probe && (given("user") || given("bytes")) {
+        return Err("user and bytes need probe: true".into());
+    }
+    let inline = match args.get("policy") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v @ (Value::Object(_) | Value::Array(_))) => {
+            policy::parse_policy("(task policy)", v.to_string().as_bytes())?
+        }
+        Some(other) => {
+            return Err(format!(
+                "policy: {other} is not accepted; expected a target (a dict of the shmguard module's parameters) or a list of them"
+            ));
+        }
+    };
+    // Through the command line's own parser: the entry takes `shmguard audit`'s options as
+    // they are spelled there, whatever the fields behind them are called.
+    let mut argv = vec!["shmguard".to_string(), "audit".to_string()];
+    argv.extend(profile.iter().map(|p| format!("--profile={p}")));
+    for (flag, key) in [
+        ("--fstab", "fstab"),
+        ("--init", "init"),
+        ("--user", "user"),
+        ("--bytes", "bytes"),
+    ] {
+        if let Some(v) = string(key, args.get(key))? {
+            // --flag=VALUE: a value that starts with `-` is still the value
+            argv.push(format!("{flag}={v}"));
+        }
+    }
+    if probe {
+        argv.push("--probe".into());
+    }
+    let a = match crate::frontend::cli::Cli::try_parse_from(&argv) {
+        Ok(crate::frontend::cli::Cli {
+            command: crate::frontend::cli::Command::Audit(a),
+        }) => a,
+        Ok(_) => return Err("not an audit".into()),
+        Err(e) => return Err(e.render().to_string().trim().to_string()),
+    };
+    Ok((a, inline))
+}
+
+/// The module's result for the task's arguments.
+pub fn run(args: &Map<String, Value>, module: &str) -> Value {
+    let report = args_of(args, module).and_then(|(a, inline)| build_report(&a, inline));
+    match report.map(|r| (serde_json::to_value(&r), r)) {
+        Ok((Ok(Value::Object(mut m)), r)) => {
+            let s = &r.summary;
+            m.insert("changed".into(), json!(false));
+            m.insert(
+                "msg".into(),
+                json!(format!(
+                    "{}: {} checks, {} passed, {} failed, {} errors",
+                    if r.compliant {
+                        "compliant"
+                    } else {
+                        "NOT compliant"
+                    },
+                    s.checks,
+                    s.passed,
+                    s.failed,
+                    s.errors
+                )),
+            );
+            Value::Object(m)
+        }
+        Ok((Ok(_), _)) => json!({"failed": true, "changed": false, "msg": "shmguard: no report"}),
+        Ok((Err(e), _)) => json!({"failed": true, "changed": false, "msg": e.to_string()}),
+        Err(e) => json!({"failed": true, "changed": false, "msg": e}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_json(v: Value) -> Value {
+        run(v.as_object().unwrap(), "shmguard.shm.audit")
+    }
+
+    #[test]
+    fn unknown_parameters_use_ansibles_wording() {
+        let out =
+            run_json(json!({"zzz": 1, "_ansible_check_mode": true, "_shmguard_entry": "audit"}));
+        assert_eq!(out["failed"], true);
+        assert_eq!(
+            out["msg"],
+            "Unsupported parameters for (shmguard.shm.audit) module: zzz. Supported parameters include: bytes, fstab, init, policy, probe, profile, user."
+        );
+    }
+
+    #[test]
+    fn a_bad_profile_names_the_choices() {
+        let out = run_json(json!({"profile": ["cis", "bogus"]}));
+        assert_eq!(
+            out["msg"],
+            "value of profile must be one of: cis, multiprocessing, mqueue, default, got: bogus"
+        );
+    }
+
+    #[test]
+    fn a_policy_that_is_not_a_target_is_refused() {
+        let out = run_json(json!({"policy": "site.json"}));
+        assert_eq!(out["failed"], true);
+        assert!(
+            out["msg"]
+                .as_str()
+                .unwrap()
+                .contains("policy: \"site.json\" is not accepted")
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! `shmguard report FILE...`: audit JSON documents from many hosts (files of
+//! `shmguard audit --format json`, Salt's `shmguard.audit --out=json`, the Ansible audit
+//! playbook's map) merged into one fleet view — html, json, junit or prometheus — with
+//! audit's exit codes; and the single-host html and xccdf of `shmguard audit`, rendered
+//! through the same document.
+
+use clap::Args;
+
+use crate::audit::AuditReport;
+use crate::frontend::audit_cli::emit;
+use crate::frontend::audit_doc::{self, AuditDoc};
+use crate::frontend::{fleet_report, html_report, xccdf};
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Audit JSON files: `shmguard audit --format json` (one host each), or a map of host
+    /// names to them (Salt's `shmguard.audit --out=json`, the Ansible audit playbook);
+    /// `-` reads stdin
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// html (a hosts × checks page), json, junit (a testsuite per host) or prometheus (a series
+    /// per host and check)
+    #[arg(long, value_parser = ["html", "json", "junit", "prometheus"], default_value = "html")]
+    pub format: String,
+    /// Write the report to FILE instead of stdout, replacing it atomically
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
+}
+
+/// `audit --format html|xccdf`: the report as its JSON document, then the renderer.
+pub fn render_one(r: &AuditReport, format: &str) -> Result<String, String> {
+    let v = serde_json::to_value(r).map_err(|e| e.to_string())?;
+    let d = audit_doc::from_audit_json(&v, None)?;
+    Ok(match format {
+        "xccdf" => xccdf::xccdf(&d),
+        _ => html_report::html(&d),
+    })
+}
+
+fn read(file: &str) -> Result<Vec<AuditDoc>, String> {
+    let bytes = if file == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map(|_| b)
+    } else {
+        std::fs::read(file)
+    }
+    .map_err(|e| format!("{file}: cannot read it: {e}"))?;
+    audit_doc::parse(&bytes).map_err(|e| format!("{file}: {e}"))
+}
+
+/// Every file's hosts; an unreadable file or a host seen twice is an error naming the file.
+pub fn load(files: &[String]) -> Result<Vec<AuditDoc>, String> {
+    let mut docs: Vec<AuditDoc> = Vec::new();
+    let mut from: Vec<&str> = Vec::new();
+    for f in files {
+        for d in read(f)? {
+            if let Some(i) = docs.iter().position(|o| o.host == d.host) {
+                return Err(format!(
+                    "{f}: host {:?} is already in {}: give each host's audit once",
+                    d.host, from[i]
+                ));
+            }
+            docs.push(d);
+            from.push(f);
+        }
+    }
+    Ok(docs)
+}
+
+pub fn report(a: &ReportArgs) -> i32 {
+    let docs = match load(&a.files) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("shmguard report: {e}");
+            return 1;
+        }
+    };
+    let fleet = fleet_report::Fleet::new(docs);
+    let text = match a.format.as_str() {
+        "json" => fleet_report::json(&fleet),
+        "junit" => fleet_report::junit(&fleet),
+        "prometheus" => fleet_report::prometheus(&fleet),
+        _ => html_report::fleet_html(&fleet),
+    };
+    if !emit("report", &a.output, &text) {
+        return 1;
+    }
+    fleet.exit_code()
+}
