@@ -37,7 +37,7 @@ fn readme_try_recipe_starts_private_and_mounts_afresh_before_shmguard() {
         .position(|l| l.starts_with("shmguard"))
         .unwrap();
     for mount in [
-        "mount -n -t tmpfs -o size=16m scratch /tmp",
+        "mount -n -t tmpfs -o size=16m scratch /mnt",
         "mount -n -t tmpfs -o size=64m,mode=755 tmpfs /dev/shm",
     ] {
         let at = lines.iter().position(|l| l.starts_with(mount));
@@ -49,7 +49,7 @@ fn readme_try_recipe_starts_private_and_mounts_afresh_before_shmguard() {
     for line in &lines[first_shmguard..] {
         if line.starts_with("shmguard apply") {
             assert!(
-                line.contains("--fstab-path /tmp/"),
+                line.contains("--fstab-path /mnt/"),
                 "every apply names a scratch fstab: {line}"
             );
         }
@@ -63,7 +63,7 @@ fn readme_try_recipe_runs_its_round_trip_as_written() {
     sb.tmpfs_over("/dev/shm", "size=64m,mode=1777");
     let before = sb.mountinfo("/dev/shm");
     // `sudo` as the recipe's first word: here the caller is already (namespace) root, and
-    // `shmguard` is the binary under test, found on PATH after /tmp is covered.
+    // `shmguard` is the binary under test, found on PATH (outside /mnt, which the recipe covers).
     let shims = sb.path("bin");
     sb.sh(&format!(
         "mkdir -p {shims} && printf '#!/bin/sh\\nexec \"$@\"\\n' > {shims}/sudo && chmod 755 {shims}/sudo"
@@ -100,7 +100,7 @@ fn readme_try_recipe_runs_its_round_trip_as_written() {
         assert!(fstab_line.contains(want), "{fstab_line}");
     }
     assert!(
-        stdout.contains("/tmp/mqueue mqueue"),
+        stdout.contains("/mnt/mqueue mqueue"),
         "no mqueue line:\n{stdout}"
     );
     assert!(
