@@ -31,4 +31,5 @@ mod readme_try;
 mod salt;
 mod salt_fleet;
 mod states;
+mod static_builds;
 mod tmpfs;
