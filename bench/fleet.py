@@ -268,7 +268,7 @@ def main():
     if os.geteuid() != 0:
         die("needs root (each host's sshd runs in its own mount namespace)")
     if not os.path.exists(SSHD):
-        die(f"{SSHD} not found: ansible/ci-deps installs openssh-server")
+        die(f"{SSHD} not found: tests/deps installs openssh-server")
     f = Fleet(a)
     try:
         res = f.run()

@@ -1,5 +1,6 @@
 # Python venvs for the end-to-end tests, under target/venv/NAME, created once per requirement.
 # ensure_venv NAME PYTHON_VERSION REQUIREMENT...: finds pythonX.Y on PATH or under pyenv.
+# Safe to run for different NAMEs side by side (tests/run does): each has its own directory.
 
 find_python() {
   local v=$1 p
@@ -19,7 +20,10 @@ ensure_venv() {
   py=$(find_python "$version") || { echo "python$version not found (pyenv install $version, or apt-get install python$version-venv)" >&2; return 1; }
   echo "setting up $dir: $* (python $version)" >&2
   rm -rf "$dir"
-  "$py" -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
+  # Explicit returns: a caller's `ensure_venv A || ensure_venv B` turns off set -e in here, and a
+  # failed install must not be marked as done.
+  "$py" -m venv "$dir" || return 1
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" ||
+    { echo "pip install $* into $dir failed" >&2; return 1; }
   echo "$want" > "$dir/.requirements"
 }

@@ -16,7 +16,7 @@ fn aarch64_build() -> String {
     );
     assert!(
         std::path::Path::new(&p).exists(),
-        "{p} not found: build it with ansible/build-collection (needs rustup target add aarch64-unknown-linux-musl and apt-get install gcc-aarch64-linux-gnu; .ci/run does this)"
+        "{p} not found: build it with bench/build-static (rustup alone: rust-lld links it; ./tests/run does this)"
     );
     p
 }
@@ -53,7 +53,7 @@ fn ansible_aarch64_build_runs_under_qemu_user() {
             .arg("--version")
             .output()
             .is_ok_and(|o| o.status.success()),
-        "{QEMU} not found: apt-get install qemu-user (.ci/run does this)"
+        "{QEMU} not found: apt-get install qemu-user (tests/deps does this)"
     );
     let bin = aarch64_build();
     let file = std::process::Command::new("file").arg(&bin).output();
