@@ -8,6 +8,7 @@ mod strace;
 
 mod ansible;
 mod ansible_aarch64;
+mod ansible_core;
 mod ansible_ssh;
 mod ansible_trust;
 mod audit;

@@ -170,12 +170,23 @@ impl SshHost {
         pb: &str,
         extra: &[&str],
     ) -> (Output, String, serde_json::Value) {
+        self.ansible_playbook_of(&tool("ansible-playbook"), inventory, pb, extra)
+    }
+
+    /// ansible_playbook with the given ansible-playbook executable (another ansible-core).
+    pub fn ansible_playbook_of(
+        &self,
+        program: &std::path::Path,
+        inventory: &str,
+        pb: &str,
+        extra: &[&str],
+    ) -> (Output, String, serde_json::Value) {
         let tmp = self.sb.path("ansible-tmp");
         let tree = self.sb.path("tree");
         self.sb.sh(&format!("rm -rf {tree}"));
         let out = self
             .sb
-            .command(tool("ansible-playbook").to_str().unwrap())
+            .command(program.to_str().unwrap())
             .args(["-i", inventory, pb])
             .args(extra)
             .env("ANSIBLE_HOME", &tmp)
