@@ -116,7 +116,6 @@ HEX64 = '[0-9a-f]' * 64
 # its CPU. Everything the target needs: sh, id, ls, uname, od, mkdir, mv, chmod, rm, gzip,
 # and sha256sum or openssl (coreutils or busybox).
 PRELUDE = r'''set -f
-umask 077
 LC_ALL=C; export LC_ALL
 say() { printf '\n%s %s\n' "$K" "$*"; }
 fail() { say FAIL; printf '%s\n' "shmguard: $*"; exit 1; }
@@ -189,6 +188,8 @@ open_cache() {
     while [ ! -d "$E" ]; do E=${E%/*}; [ -n "$E" ] || E=/; done
     why=$(enter "$E"); [ -z "$why" ] || cache_unsafe "$why"
     cd -P -- "$E" || fail "cannot enter $E"
+    N=${C#"${E%/}"/}; N=${N%%/*}
+    [ ! -e "$N" ] && [ ! -L "$N" ] || cache_unsafe "${E%/}/$N is not a directory"
     if [ ! -w . ]; then
       [ -z "$G" ] && [ "$U" != 0 ] && { T=1; return; }
       fail "cannot create the cache directory $C: $E is not writable by uid $U; set shmguard_cache_dir to a \
@@ -349,6 +350,8 @@ class ActionModule(ActionBase):
     def _upload_script(self, marker, arch, digest, cache_dir, uncached):
         """Second command, only on a miss: stdin is one line of request, then the gzip'd build."""
         s = prelude(marker, arch, cache_dir) + 'H=%s\n' % digest
+        # Private files while unpacking; the build runs with the user's own umask.
+        s += 'O=$(umask); umask 077\n'
         s += 'IFS= read -r ARGS || fail "no request on stdin"\n'
         if uncached:
             # A private directory for this run only, removed when the script ends for any reason.
@@ -375,5 +378,5 @@ class ActionModule(ActionBase):
             # Older builds go: the cache holds the build this collection version runs.
             s += ('trap - EXIT\n'
                   'set +f; for f in ' + HEX64 + '; do [ "$f" = "$H" ] || [ ! -f "$f" ] || rm -f -- "$f"; done; set -f\n')
-        s += 'say RUN "$A"\nprintf \'%s\\n\' "$ARGS" | ./"$H" -\n'
+        s += 'umask "$O"\nsay RUN "$A"\nprintf \'%s\\n\' "$ARGS" | ./"$H" -\n'
         return s

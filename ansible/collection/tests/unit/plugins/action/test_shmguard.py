@@ -220,3 +220,13 @@ def test_elf_arch_reads_the_machine():
     assert plugin.elf_arch(head + b'\x3e\x00') == 'x86_64'
     assert plugin.elf_arch(head + b'\xb7\x00') == 'aarch64'
     assert plugin.elf_arch(b'#!/bin/sh\n' + b'\0' * 10) is None
+
+
+def test_a_cache_path_that_is_a_file_or_a_dangling_link_fails_before_any_upload(builds, tmp_path):
+    (tmp_path / 'file').write_text(u'x')
+    os.symlink(str(tmp_path / 'nowhere'), str(tmp_path / 'dangling'))
+    for name in ('file', 'dangling', 'file/cache'):
+        a = Local({})
+        r = a.go(shmguard_cache_dir=str(tmp_path / name))
+        want = '%s is not a directory' % (tmp_path / name.split('/')[0])
+        assert r['failed'] and want in r['msg'] and len(a.commands) == 1, r
