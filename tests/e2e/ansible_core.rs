@@ -126,11 +126,7 @@ fn ansible_core_plugin_unit_tests_pass() {
         .env("PYTHONPATH", &colls)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = crate::ssh_host::output_text(&out);
     println!("{text}");
     assert!(out.status.success(), "{text}");
     let passed: u32 = text

@@ -42,11 +42,7 @@ fn ssh(host: &SshHost, user: &str, command: &str) -> String {
         ])
         .output()
         .unwrap();
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    crate::ssh_host::output_text(&out)
 }
 
 /// The plugin's two remote scripts for `cache` (x86_64), written by the plugin itself.

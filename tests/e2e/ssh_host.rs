@@ -206,11 +206,7 @@ impl SshHost {
             .env("ANSIBLE_CALLBACK_TREE_DIR", &tree)
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = output_text(&out);
         let result = serde_json::from_slice(&self.sb.read(&format!("{tree}/target")))
             .unwrap_or(serde_json::Value::Null);
         (out, text, result)
@@ -228,6 +224,15 @@ impl Drop for SshHost {
         let _ = self.sshd.kill();
         let _ = self.sshd.wait();
     }
+}
+
+/// A program's stdout then stderr, as text.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Runs `f` and returns its value with the remote commands sshd started meanwhile.
