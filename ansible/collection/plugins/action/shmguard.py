@@ -243,7 +243,7 @@ class ActionModule(ActionBase):
             uploaded = len(blob)
             res = self._low_level_execute_command(self._upload_script(marker, arch, digest, cache_dir, reason == 'uncached'),
                                                   sudoable=True, in_data=request.rstrip(b'\n') + b'\n' + blob)
-            word, _, text = self._answer(res, marker)
+            word, rest, text = self._answer(res, marker)
         elif word == 'RUN':
             arch, reason = rest[0], 'cached'
         if word == 'FAIL':
@@ -320,7 +320,7 @@ class ActionModule(ActionBase):
             if not out.startswith(marker + ' '):
                 return None, [], out
             at = -1
-        line, _, text = out[at + 1:].partition('\n')
+        line, text = (out[at + 1:].split('\n', 1) + [''])[:2]
         words = line.split()[1:]
         return (words[0] if words else None), words[1:], text
 

@@ -47,8 +47,8 @@ class Local(plugin.ActionModule):
         self.commands = []
         self.env = dict(os.environ, **(env or {}))
 
-    def _update_module_args(self, name, args, task_vars):
-        args['_ansible_check_mode'] = False
+    def _update_module_args(self, module_name, module_args, task_vars):
+        module_args['_ansible_check_mode'] = False
 
     def _low_level_execute_command(self, cmd, sudoable=True, in_data=None):
         self.commands.append(cmd)
@@ -228,5 +228,5 @@ def test_a_cache_path_that_is_a_file_or_a_dangling_link_fails_before_any_upload(
     for name in ('file', 'dangling', 'file/cache'):
         a = Local({})
         r = a.go(shmguard_cache_dir=str(tmp_path / name))
-        want = '%s is not a directory' % (tmp_path / name.split('/')[0])
+        want = '%s is not a directory' % (tmp_path / name.split('/', maxsplit=1)[0])
         assert r['failed'] and want in r['msg'] and len(a.commands) == 1, r
