@@ -205,7 +205,18 @@ fn ansible_trust_a_banner_host_works_twice_the_second_run_cached_another_user() 
         "the banner is not shown"
     );
     let inv = host.inventory(true, "");
-    let pb = host.playbook("  become: true\n", &task(&host, "      register: r\n"));
+    // As the login user (check mode: applying needs root): the banner is on the same stdout.
+    let pb = host.playbook("", &task(&host, ""));
+    let (out, text, result) = host.ansible_playbook(&inv, &pb, &["--check"]);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(reason(&result), "missing", "{result}");
+    let ((out, text, result), commands) =
+        counting(&host, || host.ansible_playbook(&inv, &pb, &["--check"]));
+    assert!(out.status.success(), "{text}");
+    assert_eq!(reason(&result), "cached", "{result}");
+    assert_eq!(commands, 1, "{text}");
+    // With become.
+    let pb = host.playbook("  become: true\n", &task(&host, ""));
     let (out, text, result) = host.ansible_playbook(&inv, &pb, &[]);
     assert!(out.status.success(), "{text}");
     assert_eq!(reason(&result), "missing", "{result}");
