@@ -183,6 +183,26 @@ fn ansible_trust_an_interrupted_upload_leaves_no_temporary_file_another_user() {
     );
     assert!(out.contains("SHMGUARD-T FAIL"), "{out}");
     assert_eq!(host.sh(&format!("ls -A {cache}")), "", "{out}");
+    // Hung up on, or terminated, halfway through the build.
+    for signal in ["HUP", "TERM", "INT"] {
+        let out = ssh(
+            &host,
+            "root",
+            &format!(
+                "cd {d}; (head -c 100000 upload-in; sleep 3) | sh upload.sh 2>/dev/null & p=$!; sleep 1; \
+                 ls -A {cache}; kill -{signal} $p; wait $p; echo exit $?; ls -A {cache}"
+            ),
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines.first().is_some_and(|l| l.starts_with(".upload.")),
+            "the upload was not under way when signalled: {out}"
+        );
+        assert!(
+            lines.last().is_some_and(|l| l.starts_with("exit ")),
+            "a temporary file was left after SIG{signal}: {out}"
+        );
+    }
     // A run killed with SIGKILL (no trap runs): the next upload removes what it left.
     host.sh(&format!("printf x > {cache}/.upload.999999999"));
     let out = ssh(&host, "root", &format!("cd {d}; sh upload.sh < upload-in"));
