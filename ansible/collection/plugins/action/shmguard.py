@@ -19,8 +19,9 @@ checks it and moves it into place. A cache that cannot be made safe fails the ta
 anything is uploaded. A user without a usable home gets a per-run private temporary directory
 (removed after the run) instead.
 
-What the binary is asked, and how its answer is read, is `_shmguard_request` and
-`_shmguard_result`: a subclass (the audit module) overrides those two only.
+What the binary is asked, and how its answer is read, is `_shmguard_argv` (its arguments,
+default `-`), `_shmguard_request` (the line sent on its stdin) and `_shmguard_result` (the task
+result from its stdout): a subclass (the audit module) overrides those only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -263,7 +264,11 @@ class ActionModule(ActionBase):
                 % uid)
         return result
 
-    # What the binary is asked, and how its answer is read: the two methods a subclass overrides.
+    # What the binary is asked, and how its answer is read: the methods a subclass overrides.
+
+    def _shmguard_argv(self):
+        """The build's arguments after its name: `-` reads the request from stdin."""
+        return ['-']
 
     def _shmguard_request(self, task_vars):
         """The bytes sent to the build on stdin (one line): the module arguments as JSON."""
@@ -291,6 +296,9 @@ class ActionModule(ActionBase):
         return result
 
     # The cache, the upload and the checks.
+
+    def _argv_words(self):
+        return ' '.join(shlex.quote(a) for a in self._shmguard_argv())
 
     def _target_arch(self, task_vars):
         for value in (task_vars.get('shmguard_arch'),
@@ -344,7 +352,7 @@ class ActionModule(ActionBase):
               '[ -n "$S" ] || hashing\n'
               '[ "$S" = "$H" ] || miss mismatch\n'
               'E=$(elf "$H"); [ "$E" = "$A" ] || fail "the cached build $C/$H is for $E, not $A"\n'
-              'say RUN "$A"\nexec ./"$H" -\n')
+              'say RUN "$A"\nexec ./"$H" %s\n' % self._argv_words())
         return s
 
     def _upload_script(self, marker, arch, digest, cache_dir, uncached):
@@ -378,5 +386,5 @@ class ActionModule(ActionBase):
             # Older builds go: the cache holds the build this collection version runs.
             s += ('trap - EXIT\n'
                   'set +f; for f in ' + HEX64 + '; do [ "$f" = "$H" ] || [ ! -f "$f" ] || rm -f -- "$f"; done; set -f\n')
-        s += 'umask "$O"\nsay RUN "$A"\nprintf \'%s\\n\' "$ARGS" | ./"$H" -\n'
+        s += 'umask "$O"\nsay RUN "$A"\nprintf \'%%s\\n\' "$ARGS" | ./"$H" %s\n' % self._argv_words()
         return s

@@ -200,6 +200,9 @@ def test_async_and_an_unknown_cpu_fail_before_anything_runs(builds):
 
 def test_a_subclass_changes_only_what_the_binary_is_asked(builds, tmp_path):
     class Audit(Local):
+        def _shmguard_argv(self):
+            return ['-', 'audit; touch pwned']
+
         def _shmguard_request(self, task_vars):
             return b'{"audit": true}\n'
 
@@ -207,7 +210,12 @@ def test_a_subclass_changes_only_what_the_binary_is_asked(builds, tmp_path):
             return dict(asked=text.strip())
     a = Audit({})
     r = a.go(shmguard_cache_dir=str(tmp_path / 'cache'))
+    # cat - FILE: the request, then the (missing) file named by the second argument, quoted.
     assert r['asked'] == '{"audit": true}' and r['build']['reason'] == 'missing', r
+    assert "./\"$H\" - 'audit; touch pwned'" in a.commands[1]
+    r = a.go(shmguard_cache_dir=str(tmp_path / 'cache'))
+    assert r['asked'] == '{"audit": true}' and r['build']['reason'] == 'cached', r
+    assert not os.path.exists(os.path.join(str(tmp_path / 'cache'), 'pwned'))
 
 
 def test_cache_dir_must_be_absolute(builds):
