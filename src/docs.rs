@@ -257,11 +257,17 @@ fn documentation(flavour: Flavour) -> String {
         y += &format!(
             "  - {}\n",
             q(
-                "Runs through the collection's action plugin: the static build for the target's CPU (x86_64 or aarch64) is kept on the target in a content-addressed cache and run with the arguments on stdin, one remote command per task; it is uploaded (compressed) only when missing or changed. Python is not needed on the target."
+                "Runs through the collection's action plugin: the static build for the target's CPU (x86_64 or aarch64) is kept on the target in a content-addressed cache and run with the arguments on stdin, one remote command per task; it is uploaded (compressed) only when missing or changed. Python is not needed on the target. Before running a build the plugin checks the cache directory and every directory above it, the build's owner, mode, ELF CPU and SHA-256, and runs only the file it checked."
             )
         );
     }
-    y += "author:\n  - shmguard maintainers (@shmguard)\noptions:\n";
+    y += "author:\n  - shmguard maintainers (@shmguard)\n";
+    if flavour == Flavour::Collection {
+        y += "requirements:\n";
+        y += "  - \"On the target: Linux on x86_64 or aarch64; a POSIX sh, id, ls, uname, od, mkdir, mktemp, mv, chmod, rm and gzip; sha256sum or openssl (coreutils or busybox provide all but openssl). No Python.\"\n";
+        y += "  - \"On the controller: ansible-core 2.16 or later.\"\n";
+    }
+    y += "options:\n";
     for p in param_docs() {
         y += &format!(
             "  {}:\n    description:\n      - {}\n    type: {}\n",
@@ -285,7 +291,12 @@ fn documentation(flavour: Flavour) -> String {
     y += "attributes:\n";
     y += "  check_mode:\n    description: Can run in check_mode and return changed status prediction without modifying target.\n    support: full\n";
     y += "  diff_mode:\n    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.\n    support: full\n";
-    y += "  platform:\n    description: Target OS/families that can be operated against.\n    support: full\n    platforms: posix\n";
+    y += "  platform:\n    description: Target OS/families that can be operated against.\n    support: full\n    platforms: linux\n";
+    y += if flavour == Flavour::Collection {
+        "    details: Linux on x86_64 or aarch64 (the collection ships static builds for these two CPUs).\n"
+    } else {
+        "    details: Linux; the binary must match the target's CPU.\n"
+    };
     if flavour == Flavour::Collection {
         y += "  action:\n    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.\n    support: full\n";
         y += "  async:\n    description: Supports being used with the C(async) keyword.\n    support: none\n    details: A run takes milliseconds; a task with async fails with a message saying so.\n";
@@ -294,8 +305,9 @@ fn documentation(flavour: Flavour) -> String {
     }
     y += "notes:\n";
     if flavour == Flavour::Collection {
-        y += "  - \"Builds for x86_64 and aarch64 Linux ship with the collection. The CPU is taken from the host variable shmguard_arch, then from gathered facts (ansible_facts.architecture), else found with uname -m in the same remote command; any other CPU fails the task saying so.\"\n";
-        y += "  - \"The cache on the target is /var/cache/shmguard when the task runs as root (become), else ~/.cache/shmguard of the connection user (the host variable shmguard_cache_dir overrides it); it must be a directory only that user can write. Each build is named by its SHA-256 and checked before every run; nothing else is left on the target. Clean it with ansible.builtin.file state=absent on that directory.\"\n";
+        for note in COLLECTION_NOTES {
+            y += &format!("  - {}\n", q(note));
+        }
     } else {
         y += "  - \"The binary must match the target's CPU; the static musl build runs on any x86_64 Linux.\"\n";
     }
@@ -304,14 +316,25 @@ fn documentation(flavour: Flavour) -> String {
     fold_long_lines(&y)
 }
 
+/// The collection's notes: the action plugin's behaviour and its two host variables.
+const COLLECTION_NOTES: [&str; 5] = [
+    "Host variable shmguard_arch (x86_64, amd64, aarch64 or arm64): the CPU whose build runs on the host. Default: ansible_facts.architecture when facts were gathered, else uname -m in the same remote command. Any other CPU fails the task before anything runs; a value that does not match the host's uname -m fails it before any upload, naming both CPUs.",
+    "Host variable shmguard_cache_dir (an absolute path on the target): the cache directory. Default: /var/cache/shmguard when the task runs as root, else ~/.cache/shmguard of the user the task runs as (the become_user with become, else the connection user); the cache belongs to that user. The directory must be that user's own with mode 0700, and every directory from / down to it owned by root or that user and writable by no one else (OpenSSH's StrictModes rule; a root-owned sticky directory such as /tmp is accepted), with no symbolic link on the way. Otherwise the task fails before anything is uploaded, naming the directory and why.",
+    "A user without a usable home (such as nobody, or a home the user cannot write) and no shmguard_cache_dir gets a private temporary directory for the run, removed when it ends: the build is uploaded on every such run, with a warning saying so.",
+    "Each build is named by its SHA-256 and checked (owner, mode, ELF CPU, SHA-256) before every run; the cache holds the build of this collection version only. Clean it with ansible.builtin.file state=absent on that directory. ansible-lint does not check the arguments of modules that have an action plugin, such as this one.",
+    "Output a login shell prints before the plugin's own (a banner from ~/.bashrc, a MOTD) is ignored.",
+];
+
 /// Samples for RETURN keys (top level and nested), by name.
 fn sample(name: &str) -> Option<&'static str> {
     Some(match name {
         "actions" => {
             r#"["remount /dev/shm: size 64M -> 4G, add nodev, nosuid, noexec", "chmod /dev/shm 0755 -> 1777"]"#
         }
-        "backup_file" => r#""/etc/fstab.2026-11-27T10:00:00Z~""#,
-        "backup_files" => r#"["/etc/fstab.2026-11-27T10:00:00Z~"]"#,
+        "backup_file" => r#""/etc/fstab.4127.2026-11-27T10:00:00Z~""#,
+        "backup_files" => {
+            r#"["/etc/fstab.4127.2026-11-27T10:00:00Z~", "/etc/sysctl.d/90-shmguard-mqueue.conf.4127.2026-11-27T10:00:00Z~"]"#
+        }
         "check_mode" => "false",
         "msg" => r#""/dev/shm: 2 changes made""#,
         "path" => r#""/dev/shm""#,
@@ -339,6 +362,8 @@ fn fallback_description(name: &str) -> &str {
         "fstype" => "Filesystem type of the live mount.",
         "source" => "Source (device) field of the live mount.",
         "bytes" => "The limit in bytes.",
+        "size" => "tmpfs size limit (0: unlimited).",
+        "nr_inodes" => "tmpfs inode limit (0: unlimited).",
         "spec" => "fstab field 1: the device or source.",
         "vfstype" => "fstab field 3: the filesystem type.",
         "options" => "The options.",
@@ -389,6 +414,12 @@ fn return_entries(root: &Value, obj: &Value, pad: &str, top: bool) -> String {
     for (name, v) in obj["properties"].as_object().into_iter().flatten() {
         if top && ["changed", "failed", "warnings"].contains(&name.as_str()) {
             continue; // Ansible's common return values
+        }
+        if v["description"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("`status` only"))
+        {
+            continue; // the CLI's `status` command only: never in a module result
         }
         let (kind, def) = resolve(root, v);
         let desc = v["description"]
@@ -597,7 +628,7 @@ const BUILD_RETURN: &str = r#"build:
       returned: success
       sample: 0
     reason:
-      description: "cached (the build was in the cache and matched its SHA-256), or why it was uploaded: missing, mismatch (changed build or tampered file) or unsafe (file writable by others)."
+      description: "cached (the build was in the cache and matched its SHA-256), or why it was uploaded: missing, mismatch (changed build or tampered file), unsafe (file writable by others, or not a regular file of the user), or uncached (the user has no usable home: uploaded to a temporary directory removed after the run)."
       type: str
       returned: success
       sample: "cached"

@@ -164,7 +164,8 @@ fn ansible_ssh_detects_and_replaces_a_tampered_cache_entry_another_user() {
     let (out, text, _) = host.ansible_playbook(&inv, &pb, &[]);
     assert!(!out.status.success(), "{text}");
     assert!(
-        text.contains("the cache directory /var/cache/shmguard must be"),
+        text.contains("the cache directory /var/cache/shmguard is not safe: /var/cache/shmguard is writable by group or others (mode drwxrwxrwx)")
+            && text.contains("shmguard_cache_dir"),
         "{text}"
     );
 }

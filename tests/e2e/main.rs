@@ -8,7 +8,9 @@ mod strace;
 
 mod ansible;
 mod ansible_aarch64;
+mod ansible_core;
 mod ansible_ssh;
+mod ansible_trust;
 mod audit;
 mod bad_input;
 mod boot;

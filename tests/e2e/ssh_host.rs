@@ -176,12 +176,23 @@ impl SshHost {
         pb: &str,
         extra: &[&str],
     ) -> (Output, String, serde_json::Value) {
+        self.ansible_playbook_of(&tool("ansible-playbook"), inventory, pb, extra)
+    }
+
+    /// ansible_playbook with the given ansible-playbook executable (another ansible-core).
+    pub fn ansible_playbook_of(
+        &self,
+        program: &std::path::Path,
+        inventory: &str,
+        pb: &str,
+        extra: &[&str],
+    ) -> (Output, String, serde_json::Value) {
         let tmp = self.sb.path("ansible-tmp");
         let tree = self.sb.path("tree");
         self.sb.sh(&format!("rm -rf {tree}"));
         let out = self
             .sb
-            .command(tool("ansible-playbook").to_str().unwrap())
+            .command(program.to_str().unwrap())
             .args(["-i", inventory, pb])
             .args(extra)
             .env("ANSIBLE_HOME", &tmp)
@@ -201,11 +212,7 @@ impl SshHost {
             .env("ANSIBLE_CALLBACK_TREE_DIR", &tree)
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = output_text(&out);
         let result = serde_json::from_slice(&self.sb.read(&format!("{tree}/target")))
             .unwrap_or(serde_json::Value::Null);
         (out, text, result)
@@ -223,6 +230,15 @@ impl Drop for SshHost {
         let _ = self.sshd.kill();
         let _ = self.sshd.wait();
     }
+}
+
+/// A program's stdout then stderr, as text.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Runs `f` and returns its value with the remote commands sshd started meanwhile.

@@ -22,9 +22,14 @@ description:
   - "A static binary module: no Python is needed on the target."
   - "Runs through the collection's action plugin: the static build for the target's CPU (x86_64 or aarch64) is kept on the target in a
       content-addressed cache and run with the arguments on stdin, one remote command per task; it is uploaded (compressed) only when missing or
-      changed. Python is not needed on the target."
+      changed. Python is not needed on the target. Before running a build the plugin checks the cache directory and every directory above it, the
+      build's owner, mode, ELF CPU and SHA-256, and runs only the file it checked."
 author:
   - shmguard maintainers (@shmguard)
+requirements:
+  - "On the target: Linux on x86_64 or aarch64; a POSIX sh, id, ls, uname, od, mkdir, mktemp, mv, chmod, rm and gzip; sha256sum or openssl (coreutils
+      or busybox provide all but openssl). No Python."
+  - "On the controller: ansible-core 2.16 or later."
 options:
   path:
     description:
@@ -116,7 +121,8 @@ attributes:
   platform:
     description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
+    platforms: linux
+    details: Linux on x86_64 or aarch64 (the collection ships static builds for these two CPUs).
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
@@ -128,11 +134,20 @@ attributes:
     description: Is usable alongside become keywords.
     support: full
 notes:
-  - "Builds for x86_64 and aarch64 Linux ship with the collection. The CPU is taken from the host variable shmguard_arch, then from gathered facts
-      (ansible_facts.architecture), else found with uname -m in the same remote command; any other CPU fails the task saying so."
-  - "The cache on the target is /var/cache/shmguard when the task runs as root (become), else ~/.cache/shmguard of the connection user (the host
-      variable shmguard_cache_dir overrides it); it must be a directory only that user can write. Each build is named by its SHA-256 and checked
-      before every run; nothing else is left on the target. Clean it with ansible.builtin.file state=absent on that directory."
+  - "Host variable shmguard_arch (x86_64, amd64, aarch64 or arm64): the CPU whose build runs on the host. Default: ansible_facts.architecture when
+      facts were gathered, else uname -m in the same remote command. Any other CPU fails the task before anything runs; a value that does not match
+      the host's uname -m fails it before any upload, naming both CPUs."
+  - "Host variable shmguard_cache_dir (an absolute path on the target): the cache directory. Default: /var/cache/shmguard when the task runs as root,
+      else ~/.cache/shmguard of the user the task runs as (the become_user with become, else the connection user); the cache belongs to that user.
+      The directory must be that user's own with mode 0700, and every directory from / down to it owned by root or that user and writable by no one
+      else (OpenSSH's StrictModes rule; a root-owned sticky directory such as /tmp is accepted), with no symbolic link on the way. Otherwise the task
+      fails before anything is uploaded, naming the directory and why."
+  - "A user without a usable home (such as nobody, or a home the user cannot write) and no shmguard_cache_dir gets a private temporary directory for
+      the run, removed when it ends: the build is uploaded on every such run, with a warning saying so."
+  - "Each build is named by its SHA-256 and checked (owner, mode, ELF CPU, SHA-256) before every run; the cache holds the build of this collection
+      version only. Clean it with ansible.builtin.file state=absent on that directory. ansible-lint does not check the arguments of modules that have
+      an action plugin, such as this one."
+  - "Output a login shell prints before the plugin's own (a banner from ~/.bashrc, a MOTD) is ignored."
   - "state=absent (alias absent_from_fstab) removes the fstab entry and never unmounts."
 seealso:
   - module: ansible.posix.mount
@@ -216,7 +231,7 @@ after:
           returned: success
           sample: true
         nr_inodes:
-          description: "nr_inodes"
+          description: "tmpfs inode limit (0: unlimited)."
           type: int
           returned: success
           sample: 1048576
@@ -227,7 +242,7 @@ after:
           elements: str
           sample: ["rw", "nosuid", "nodev", "noexec", "relatime"]
         size:
-          description: "size"
+          description: "tmpfs size limit (0: unlimited)."
           type: dict
           returned: success
           contains:
@@ -245,11 +260,6 @@ after:
           description: "Whether the init system is systemd (detected, or the `init` parameter)."
           type: bool
           returned: success
-    free_inodes:
-      description: "`status` only: free inodes of the live mount (statvfs; absent when unlimited). Every shared-memory object and named semaphore
-          takes one."
-      type: int
-      returned: success
     fstab:
       description: "The first fstab entry for the mount point."
       type: dict
@@ -279,10 +289,6 @@ after:
           type: str
           returned: success
           sample: "tmpfs"
-    fstab_missing:
-      description: "`status` only: the fstab file read, when it does not exist."
-      type: str
-      returned: success
     fstype:
       description: "Filesystem type of the live mount."
       type: str
@@ -348,13 +354,13 @@ backup_file:
   description: "The copy of fstab (or of the sysctl file) kept when backup is set: the first of backup_files."
   type: str
   returned: when available
-  sample: "/etc/fstab.2026-11-27T10:00:00Z~"
+  sample: "/etc/fstab.4127.2026-11-27T10:00:00Z~"
 backup_files:
   description: "Every copy kept when backup is set (fstab and the sysctl file), in the order made."
   type: list
   returned: when available
   elements: str
-  sample: ["/etc/fstab.2026-11-27T10:00:00Z~"]
+  sample: ["/etc/fstab.4127.2026-11-27T10:00:00Z~", "/etc/sysctl.d/90-shmguard-mqueue.conf.4127.2026-11-27T10:00:00Z~"]
 before:
   description: "The state found before the run."
   type: dict
@@ -390,7 +396,7 @@ before:
           returned: success
           sample: true
         nr_inodes:
-          description: "nr_inodes"
+          description: "tmpfs inode limit (0: unlimited)."
           type: int
           returned: success
           sample: 1048576
@@ -401,7 +407,7 @@ before:
           elements: str
           sample: ["rw", "nosuid", "nodev", "noexec", "relatime"]
         size:
-          description: "size"
+          description: "tmpfs size limit (0: unlimited)."
           type: dict
           returned: success
           contains:
@@ -419,11 +425,6 @@ before:
           description: "Whether the init system is systemd (detected, or the `init` parameter)."
           type: bool
           returned: success
-    free_inodes:
-      description: "`status` only: free inodes of the live mount (statvfs; absent when unlimited). Every shared-memory object and named semaphore
-          takes one."
-      type: int
-      returned: success
     fstab:
       description: "The first fstab entry for the mount point."
       type: dict
@@ -453,10 +454,6 @@ before:
           type: str
           returned: success
           sample: "tmpfs"
-    fstab_missing:
-      description: "`status` only: the fstab file read, when it does not exist."
-      type: str
-      returned: success
     fstype:
       description: "Filesystem type of the live mount."
       type: str
@@ -572,7 +569,8 @@ build:
       sample: 0
     reason:
       description: "cached (the build was in the cache and matched its SHA-256), or why it was uploaded: missing, mismatch (changed build or tampered
-          file) or unsafe (file writable by others)."
+          file), unsafe (file writable by others, or not a regular file of the user), or uncached (the user has no usable home: uploaded to a
+          temporary directory removed after the run)."
       type: str
       returned: success
       sample: "cached"
