@@ -219,7 +219,7 @@ def status(*paths, **kwargs):
                 ", ".join(unknown)
             )
         )
-    cmd = [_binary(kwargs.get("binary")), "status", "--json"]
+    cmd = [_binary(kwargs.get("binary")), "status", "--format", "json"]
     if kwargs.get("fstab_path"):
         cmd += ["--fstab-path", kwargs["fstab_path"]]
     return _json(cmd + list(paths))[0]
@@ -262,7 +262,7 @@ def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=No
         ``salt://`` URL of a JSON policy file (a list of these is accepted too).
 
     fstab
-        Audit this fstab file instead of each target's fstab_path (``shmguard audit --fstab``).
+        Audit this fstab file instead of each target's fstab_path (``shmguard audit --fstab-path``).
 
     root
         Audit the files of an image or chroot at this directory (ROOT/etc/fstab,
@@ -319,7 +319,7 @@ def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=No
     for p in _as_list(profile):
         cmd += ["--profile", str(p)]
     if fstab:
-        cmd += ["--fstab", str(fstab)]
+        cmd += ["--fstab-path", str(fstab)]
     if root:
         cmd += ["--root", str(root)]
     if probe:

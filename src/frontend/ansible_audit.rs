@@ -12,8 +12,17 @@ use clap::Parser;
 use crate::frontend::audit_cli::{AuditArgs, build_report};
 
 /// The parameters and what each accepts, in AnsibleModule's wording.
-const PARAMS: [&str; 7] = [
-    "bytes", "fstab", "init", "policy", "probe", "profile", "user",
+const PARAMS: [&str; 10] = [
+    "bytes",
+    "fstab",
+    "fstab_path",
+    "init",
+    "mq_maxmsg",
+    "mq_msgsize",
+    "policy",
+    "probe",
+    "profile",
+    "user",
 ];
 
 fn strings(k: &str, v: &Value) -> Result<Vec<String>, String> {
@@ -93,8 +102,17 @@ fn args_of(
         }
     };
     let given = |k: &str| args.get(k).is_some_and(|v| !v.is_null());
-    if !probe && (given("user") || given("bytes")) {
-        return Err("user and bytes need probe: true".into());
+    if !probe
+        && ["user", "bytes", "mq_maxmsg", "mq_msgsize"]
+            .iter()
+            .any(|k| given(k))
+    {
+        return Err("user, bytes, mq_maxmsg and mq_msgsize need probe: true".into());
+    }
+    if given("fstab") && given("fstab_path") {
+        return Err(
+            "parameters are mutually exclusive: fstab_path|fstab (fstab is its alias)".into(),
+        );
     }
     let inline = match args.get("policy") {
         None | Some(Value::Null) => Vec::new(),
@@ -112,10 +130,13 @@ fn args_of(
     let mut argv = vec!["shmguard".to_string(), "audit".to_string()];
     argv.extend(profile.iter().map(|p| format!("--profile={p}")));
     for (flag, key) in [
-        ("--fstab", "fstab"),
+        ("--fstab-path", "fstab_path"),
+        ("--fstab-path", "fstab"),
         ("--init", "init"),
         ("--user", "user"),
         ("--bytes", "bytes"),
+        ("--mq-maxmsg", "mq_maxmsg"),
+        ("--mq-msgsize", "mq_msgsize"),
     ] {
         if let Some(v) = string(key, args.get(key))? {
             // --flag=VALUE: a value that starts with `-` is still the value
@@ -145,7 +166,7 @@ pub fn run(args: &Map<String, Value>, module: &str) -> Value {
             m.insert(
                 "msg".into(),
                 json!(format!(
-                    "{}: {} checks, {} passed, {} failed, {} errors",
+                    "{}: {} checks, {} passed, {} warned, {} failed, {} errors",
                     if r.compliant {
                         "compliant"
                     } else {
@@ -153,6 +174,7 @@ pub fn run(args: &Map<String, Value>, module: &str) -> Value {
                     },
                     s.checks,
                     s.passed,
+                    s.warned,
                     s.failed,
                     s.errors
                 )),
@@ -180,7 +202,7 @@ mod tests {
         assert_eq!(out["failed"], true);
         assert_eq!(
             out["msg"],
-            "Unsupported parameters for (shmguard.shm.audit) module: zzz. Supported parameters include: bytes, fstab, init, policy, probe, profile, user."
+            "Unsupported parameters for (shmguard.shm.audit) module: zzz. Supported parameters include: bytes, fstab, fstab_path, init, mq_maxmsg, mq_msgsize, policy, probe, profile, user."
         );
     }
 
@@ -202,6 +224,38 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .contains("policy: \"site.json\" is not accepted")
+        );
+    }
+
+    /// The CLI's vocabulary: fstab_path (fstab its alias), and the probe's queue shape.
+    #[test]
+    fn fstab_path_and_the_queue_shape_reach_the_audit() {
+        let fstab =
+            std::env::temp_dir().join(format!("shmguard-ansible-audit-{}", std::process::id()));
+        std::fs::write(&fstab, "tmpfs /dev/shm tmpfs nodev,nosuid,noexec 0 0\n").unwrap();
+        let f = fstab.to_str().unwrap();
+        for key in ["fstab_path", "fstab"] {
+            let (a, _) = args_of(json!({key: f}).as_object().unwrap(), "m").unwrap();
+            assert_eq!(a.fstab_path.as_deref(), Some(f), "{key}");
+        }
+        let both = run_json(json!({"fstab_path": f, "fstab": f}));
+        assert!(
+            both["msg"].as_str().unwrap().contains("mutually exclusive"),
+            "{both}"
+        );
+        std::fs::remove_file(&fstab).unwrap();
+        let (a, _) = args_of(
+            json!({"probe": true, "mq_maxmsg": 64, "mq_msgsize": 65536})
+                .as_object()
+                .unwrap(),
+            "m",
+        )
+        .unwrap();
+        assert_eq!((a.queue.mq_maxmsg, a.queue.mq_msgsize), (64, 65536));
+        let out = run_json(json!({"mq_maxmsg": 64}));
+        assert_eq!(
+            out["msg"],
+            "user, bytes, mq_maxmsg and mq_msgsize need probe: true"
         );
     }
 }

@@ -33,10 +33,11 @@ options:
       - "Policy targets: each a dict of shmguard.shm.shmguard's parameters plus optional C(references) by check key."
     type: list
     elements: dict
-  fstab:
+  fstab_path:
     description:
-      - "Audit this fstab instead of each target's fstab_path."
+      - "Audit this fstab instead of each target's fstab_path (C(shmguard audit --fstab-path))."
     type: str
+    aliases: [fstab]
   init:
     description:
       - "The init system that boots the target, which decides what the boot checks predict."
@@ -55,6 +56,14 @@ options:
     description:
       - "With probe, bytes to reserve in /dev/shm, e.g. 1G."
     type: str
+  mq_maxmsg:
+    description:
+      - "With probe, the messages of the queue the target's programs open (C(shmguard probe --mq-maxmsg)); 10 when omitted."
+    type: int
+  mq_msgsize:
+    description:
+      - "With probe, the bytes per message of that queue (C(shmguard probe --mq-msgsize)); 8192 when omitted."
+    type: int
 attributes:
   check_mode:
     description: "Can run in check_mode and return changed status prediction without modifying target."
@@ -115,11 +124,13 @@ from ansible.module_utils.basic import AnsibleModule
 ARGUMENT_SPEC = dict(
     profile=dict(type='list', elements='str', choices=['cis', 'multiprocessing', 'mqueue', 'default']),
     policy=dict(type='list', elements='dict'),
-    fstab=dict(type='str'),
+    fstab_path=dict(type='str', aliases=['fstab']),
     init=dict(type='str', choices=['auto', 'systemd', 'other']),
     probe=dict(type='bool', default=False),
     user=dict(type='str'),
     bytes=dict(type='str'),
+    mq_maxmsg=dict(type='int'),
+    mq_msgsize=dict(type='int'),
 )
 
 
