@@ -58,22 +58,24 @@ impl SshHost {
     pub fn with_sshd_config(shm_opts: &str, user: bool, extra: &str) -> SshHost {
         assert!(
             std::path::Path::new(SSHD).exists(),
-            "{SSHD} not found: apt-get install openssh-server (with a policy-rc.d that exits 101 so no service starts; .ci/run does this)"
+            "{SSHD} not found: apt-get install openssh-server (with a policy-rc.d that exits 101 so no service starts; tests/deps does this as root)"
         );
         crate::sandbox::require_real_root();
         let sb = Sandbox::new();
         sb.tmpfs_over("/dev/shm", shm_opts);
         let d = sb.path("");
+        // /var/cache holds the cached build and, during an upload, the new one beside it: the
+        // debug build the tests ship is over 32 MB, so 64m was too small for two of them.
         sb.sh(&format!(
-            "set -e; mount -t tmpfs -o mode=755,size=16m run /run; mkdir -m 755 /run/sshd; \
-             mount -t tmpfs -o mode=755,size=64m cache /var/cache; \
+            "set -e; mount -n -t tmpfs -o mode=755,size=16m run /run; mkdir -m 755 /run/sshd; \
+             mount -n -t tmpfs -o mode=755,size=256m cache /var/cache; \
              ssh-keygen -q -t ed25519 -N '' -f {d}/hostkey; ssh-keygen -q -t ed25519 -N '' -f {d}/id; \
              cp {d}/id.pub {d}/authorized_keys; chmod 644 {d}/authorized_keys"
         ));
         if user {
             assert!(
                 std::path::Path::new("/usr/bin/sudo").exists(),
-                "sudo not found: apt-get install sudo (.ci/run does this)"
+                "sudo not found: apt-get install sudo (tests/deps does this as root)"
             );
             sb.sh(&format!(
                 "set -e; for f in passwd group shadow; do cp /etc/$f {d}/$f; done; \
