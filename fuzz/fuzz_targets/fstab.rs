@@ -98,15 +98,25 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     } else {
-        // Appended: the old bytes are a prefix (an unterminated last line only gains its
-        // newline), and the one new line is the entry.
-        assert!(after.starts_with(bytes), "appending changed existing bytes");
+        // Added: at the end (the old bytes are a prefix; an unterminated last line only gains
+        // its newline), or, when the last line is a NUL tail (a NUL and no newline after it,
+        // what a crash can leave), just before that line, which stays last and byte-equal.
+        let n = before.len();
+        let at = if n > 0 && !before.terminated(n - 1) && before.text(n - 1).contains(&0) {
+            let tail = (before.text(n - 1), before.eol(n - 1));
+            let last = new.len() - 1;
+            assert_eq!((new.text(last), new.eol(last)), tail, "the NUL tail moved or changed");
+            assert!(
+                after.starts_with(&bytes[..bytes.len() - tail.0.len() - tail.1.len()]),
+                "inserting changed existing bytes"
+            );
+            n - 1
+        } else {
+            assert!(after.starts_with(bytes), "appending changed existing bytes");
+            new.len() - 1
+        };
         let added = Fstab::parse(&after).entries_at(path.as_bytes());
-        assert_eq!(
-            added,
-            [new.len() - 1],
-            "the appended line is not the entry"
-        );
+        assert_eq!(added, [at], "the added line is not the entry");
     }
     let again = plan(&desired, &observed(&after)).expect("the edited file plans again");
     assert_eq!(

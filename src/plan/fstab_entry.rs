@@ -338,7 +338,9 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// Moves a comment that boot would read as a field to after field 6.
+/// Moves a comment that boot would read as a field to after field 6. Refused when that does
+/// not make the line an entry boot reads (a NUL byte before its newline, say): a half-repaired
+/// line would be edited and still skipped, and a second line added beside it.
 fn repair(
     doc: &mut Fstab,
     i: usize,
@@ -348,7 +350,7 @@ fn repair(
     why: &str,
     summaries: &mut Vec<String>,
 ) -> Result<(), PlanError> {
-    if !doc.move_comment(i, at, d.fstype.word().as_bytes(), b"defaults") {
+    if !doc.move_comment(i, at, d.fstype.word().as_bytes(), b"defaults") || doc.entry(i).is_none() {
         return Err(PlanError::FstabLineUnclear {
             path: shown.to_string(),
             line: i + 1,

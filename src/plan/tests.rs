@@ -416,6 +416,16 @@ fn an_inline_comment_boot_skips_is_moved_after_field_six() {
     assert!(again.is_empty(), "{:?}", summaries(&again));
 }
 
+/// Found by fuzzing (fuzz/corpus/fstab): moving the comment cannot help a line whose NUL
+/// byte stands before its newline; it was edited, still skipped, and a second line added.
+#[test]
+fn a_skipped_line_a_comment_move_cannot_mend_is_refused_not_half_repaired() {
+    let o = observed(None, b"tmpfs /dev/shm # CIS\0x\n");
+    let d = desired(json!({"options": ["noexec"], "state": "present"}));
+    let e = plan(&d, &o).unwrap_err().to_string();
+    assert!(e.contains("line 1") && e.contains("NUL"), "{e}");
+}
+
 #[test]
 fn a_skipped_line_before_a_valid_one_is_left_and_the_valid_one_managed() {
     let o = observed(
