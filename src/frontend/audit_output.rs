@@ -103,8 +103,9 @@ pub fn text(r: &AuditReport) -> String {
 /// starts with `WARNING:`. Not `<skipped>`: GitLab, Jenkins and GitHub reporters show a skipped
 /// case as "not run", which a warned check is not (it ran, and the programs work); and a
 /// failure would fail the pipeline for a host where every program works. Passed cases show
-/// their system-out in GitLab's test report and Jenkins' case page.
-fn warning(text: &str) -> String {
+/// their system-out in GitLab's test report and Jenkins' case page. The fleet report's
+/// JUnit uses it too, so one CI system sees one spelling.
+pub(crate) fn warning(text: &str) -> String {
     format!(
         ">\n      <system-out>WARNING: {}</system-out>\n    </testcase>\n",
         x(text)

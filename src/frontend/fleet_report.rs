@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::frontend::audit_doc::{AuditDoc, Verdict};
-use crate::frontend::audit_output::{label, x};
+use crate::frontend::audit_output::{self, label, x};
 
 /// One check across the fleet.
 #[derive(Debug, Clone, Serialize)]
@@ -190,11 +190,8 @@ pub fn junit(f: &Fleet) -> String {
                     x(&r.found),
                     x(&msg)
                 ),
-                // A warning passes (exit 0) and says why in system-out, which CI systems show.
-                Verdict::Warn => format!(
-                    ">\n      <system-out>{}</system-out>\n    </testcase>\n",
-                    x(&format!("warning: {}", r.found))
-                ),
+                // A warning passes (exit 0) and says why in system-out, as audit's JUnit does.
+                Verdict::Warn => audit_output::warning(&r.found),
                 _ => "/>\n".to_string(),
             };
         }
@@ -293,7 +290,7 @@ mod tests {
         );
         let j = junit(&f);
         assert!(
-            j.contains("<system-out>warning: 9 free</system-out>"),
+            j.contains("<system-out>WARNING: 9 free</system-out>"),
             "{j}"
         );
         assert_eq!(j.matches("<failure ").count(), 1, "{j}");
