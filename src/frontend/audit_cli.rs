@@ -6,8 +6,9 @@ use clap::Args;
 
 use crate::audit::{AuditOptions, policy};
 use crate::frontend::cli::{JsonAlias, words};
-use crate::frontend::{audit_output, report_cli};
+use crate::frontend::report_cli;
 use crate::probe::ProbeOptions;
+use crate::render::audit_output;
 use crate::spec::size::Amount;
 use crate::spec::{Init, Quantity};
 

@@ -8,7 +8,8 @@ use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::engine::{self, RunMode};
-use crate::frontend::{audit_cli, report_cli, salt, text_diff};
+use crate::frontend::{audit_cli, report_cli, salt};
+use crate::render::text_diff;
 use crate::report::Report;
 use crate::spec::{FsType, Init, Params, State};
 

@@ -8,8 +8,8 @@ use clap::Args;
 
 use crate::audit::AuditReport;
 use crate::frontend::audit_cli::emit;
-use crate::frontend::audit_doc::{self, AuditDoc};
-use crate::frontend::{fleet_report, html_report, xccdf};
+use crate::render::audit_doc::{self, AuditDoc};
+use crate::render::{fleet as fleet_report, html as html_report, xccdf};
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {

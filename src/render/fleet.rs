@@ -6,8 +6,8 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::frontend::audit_doc::{AuditDoc, Verdict};
-use crate::frontend::audit_output::{self, label, x};
+use crate::render::audit_doc::{AuditDoc, Verdict};
+use crate::render::audit_output::{self, label, x};
 
 /// One check across the fleet.
 #[derive(Debug, Clone, Serialize)]
@@ -247,7 +247,7 @@ pub fn prometheus(f: &Fleet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frontend::audit_doc::parse;
+    use crate::render::audit_doc::parse;
 
     fn fleet() -> Fleet {
         let doc = |host: &str, nodev: &str, inodes: &str| {

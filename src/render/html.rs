@@ -3,9 +3,9 @@
 //! resources, printable — with every piece of text escaped: an fstab line or a host name
 //! cannot inject markup. Pure: no I/O.
 
-use crate::frontend::audit_doc::{AuditDoc, Row, Verdict};
-use crate::frontend::audit_output::x;
-use crate::frontend::fleet_report::Fleet;
+use crate::render::audit_doc::{AuditDoc, Row, Verdict};
+use crate::render::audit_output::x;
+use crate::render::fleet::Fleet;
 
 const STYLE: &str = "
 body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em;color:#1b1f23;background:#fff}
@@ -241,7 +241,7 @@ pub fn fleet_html(f: &Fleet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frontend::audit_doc::from_audit_json;
+    use crate::render::audit_doc::from_audit_json;
 
     #[test]
     fn hostile_text_is_escaped() {
