@@ -2,8 +2,10 @@
 
 pub mod ansible;
 pub mod ansible_audit;
+pub mod args;
 pub mod audit_cli;
 pub mod cli;
+pub mod output;
 pub mod report_cli;
 pub mod salt;
 

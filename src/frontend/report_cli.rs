@@ -6,10 +6,9 @@
 
 use clap::Args;
 
-use crate::audit::AuditReport;
-use crate::frontend::audit_cli::emit;
+use crate::frontend::output::emit;
 use crate::render::audit_doc::{self, AuditDoc};
-use crate::render::{fleet as fleet_report, html as html_report, xccdf};
+use crate::render::{fleet, html, json, junit, prometheus};
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -25,16 +24,6 @@ pub struct ReportArgs {
     /// Write the report to FILE instead of stdout, replacing it atomically
     #[arg(long, value_name = "FILE")]
     pub output: Option<String>,
-}
-
-/// `audit --format html|xccdf`: the report as its JSON document, then the renderer.
-pub fn render_one(r: &AuditReport, format: &str) -> Result<String, String> {
-    let v = serde_json::to_value(r).map_err(|e| e.to_string())?;
-    let d = audit_doc::from_audit_json(&v, None)?;
-    Ok(match format {
-        "xccdf" => xccdf::xccdf(&d),
-        _ => html_report::html(&d),
-    })
 }
 
 fn read(file: &str) -> Result<Vec<AuditDoc>, String> {
@@ -75,12 +64,12 @@ pub fn report(a: &ReportArgs) -> i32 {
             return 1;
         }
     };
-    let fleet = fleet_report::Fleet::new(docs);
+    let fleet = fleet::Fleet::new(docs);
     let text = match a.format.as_str() {
-        "json" => fleet_report::json(&fleet),
-        "junit" => fleet_report::junit(&fleet),
-        "prometheus" => fleet_report::prometheus(&fleet),
-        _ => html_report::fleet_html(&fleet),
+        "json" => json::fleet(&fleet),
+        "junit" => junit::fleet(&fleet),
+        "prometheus" => prometheus::fleet(&fleet),
+        _ => html::fleet(&fleet),
     };
     if !emit("report", &a.output, &text) {
         return 1;

@@ -1,13 +1,10 @@
 //! Fleet: many hosts' audits as one view — hosts sorted worst first, every check with its
-//! count per verdict, each failing check with its remedies and the hosts they apply to — and
-//! its machine formats: JSON, JUnit (a testsuite per host) and Prometheus (a series per host
-//! and check). The HTML page is html_report's. Pure: no I/O.
+//! count per verdict, each failing check with its remedies and the hosts they apply to. Each
+//! format renders it in its own file (json.rs, junit.rs, prometheus.rs, html.rs). Pure: no I/O.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::render::audit_doc::{AuditDoc, Verdict};
-use crate::render::audit_output::{self, label, x};
 
 /// One check across the fleet.
 #[derive(Debug, Clone, Serialize)]
@@ -102,7 +99,7 @@ impl Fleet {
     }
 }
 
-const VERDICTS: [Verdict; 5] = [
+pub(crate) const VERDICTS: [Verdict; 5] = [
     Verdict::Pass,
     Verdict::Warn,
     Verdict::Fail,
@@ -110,144 +107,11 @@ const VERDICTS: [Verdict; 5] = [
     Verdict::Info,
 ];
 
-fn counts(f: impl Fn(Verdict) -> usize) -> serde_json::Value {
-    VERDICTS
-        .iter()
-        .map(|v| (v.word().to_string(), json!(f(*v))))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
-
-/// The fleet as one JSON document: hosts worst first with their per-check status, and each
-/// check with its counts, remedies and failing hosts.
-pub fn json(f: &Fleet) -> String {
-    let hosts: Vec<_> = f
-        .hosts
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let checks: serde_json::Map<_, _> = f
-                .checks
-                .iter()
-                .filter_map(|c| Some((c.id.clone(), json!(c.cells[i]?.word()))))
-                .collect();
-            json!({"host": d.host, "time": d.time, "status": d.worst().word(),
-                   "counts": counts(|v| d.count(v)), "checks": checks})
-        })
-        .collect();
-    let checks: Vec<_> = f
-        .checks
-        .iter()
-        .map(|c| {
-            json!({"id": c.id, "name": c.name, "scope": c.scope, "references": c.references,
-                   "counts": counts(|v| c.count(v)),
-                   "remedies": c.remedies.iter().map(|(r, h)| json!({"remedy": r, "hosts": h})).collect::<Vec<_>>()})
-        })
-        .collect();
-    let v = json!({
-        "compliant": f.exit_code() == 0,
-        "summary": {"hosts": f.hosts.len(), "compliant_hosts": f.compliant_hosts(), "checks": f.checks.len()},
-        "hosts": hosts,
-        "checks": checks,
-    });
-    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
-}
-
-/// JUnit XML: a testsuite per host (worst first), a testcase per check.
-pub fn junit(f: &Fleet) -> String {
-    let mut suites = String::new();
-    let (mut tests, mut failures, mut errors) = (0, 0, 0);
-    for d in &f.hosts {
-        let (fl, er) = (d.count(Verdict::Fail), d.count(Verdict::Error));
-        tests += d.rows.len();
-        failures += fl;
-        errors += er;
-        suites += &format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fl}\" errors=\"{er}\" timestamp=\"{}\">\n",
-            x(&d.host),
-            d.rows.len(),
-            x(d.time.trim_end_matches('Z'))
-        );
-        for r in &d.rows {
-            suites += &format!(
-                "    <testcase classname=\"{}\" name=\"{}\"",
-                x(&format!("{}.{}", d.host, r.scope)),
-                x(&r.id)
-            );
-            let msg = if r.remedy.is_empty() {
-                r.found.clone()
-            } else {
-                format!("{} — fix: {}", r.found, r.remedy)
-            };
-            suites += &match r.status {
-                Verdict::Fail => format!(
-                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                    x(&r.found),
-                    x(&msg)
-                ),
-                Verdict::Error => format!(
-                    ">\n      <error message=\"{}\">{}</error>\n    </testcase>\n",
-                    x(&r.found),
-                    x(&msg)
-                ),
-                // A warning passes (exit 0) and says why in system-out, as audit's JUnit does.
-                Verdict::Warn => audit_output::warning(&r.found),
-                _ => "/>\n".to_string(),
-            };
-        }
-        suites += "  </testsuite>\n";
-    }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"shmguard fleet\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n{suites}</testsuites>\n"
-    )
-}
-
-/// Prometheus text format: one series per host and check (1 compliant: pass or warn; 0 not),
-/// one per host, and the fleet's counts per check and verdict.
-pub fn prometheus(f: &Fleet) -> String {
-    let mut out = String::from(
-        "# HELP shmguard_fleet_check Whether a check holds on a host (1: pass or warn) or not (0: fail or error).\n# TYPE shmguard_fleet_check gauge\n",
-    );
-    for c in &f.checks {
-        for (d, cell) in f.hosts.iter().zip(&c.cells) {
-            let Some(v) = cell.filter(|v| *v != Verdict::Info) else {
-                continue;
-            };
-            out += &format!(
-                "shmguard_fleet_check{{host=\"{}\",id=\"{}\",scope=\"{}\"}} {}\n",
-                label(&d.host),
-                label(&c.id),
-                label(&c.scope),
-                u8::from(v.ok())
-            );
-        }
-    }
-    out += "# HELP shmguard_fleet_host_compliant Whether every check of a host holds (1) or not (0).\n# TYPE shmguard_fleet_host_compliant gauge\n";
-    for d in &f.hosts {
-        out += &format!(
-            "shmguard_fleet_host_compliant{{host=\"{}\"}} {}\n",
-            label(&d.host),
-            u8::from(d.worst().ok())
-        );
-    }
-    out += "# HELP shmguard_fleet_check_hosts Hosts per check and verdict.\n# TYPE shmguard_fleet_check_hosts gauge\n";
-    for c in &f.checks {
-        for v in VERDICTS.iter().filter(|v| **v != Verdict::Info) {
-            out += &format!(
-                "shmguard_fleet_check_hosts{{id=\"{}\",status=\"{}\"}} {}\n",
-                label(&c.id),
-                v.word(),
-                c.count(*v)
-            );
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::audit_doc::parse;
+    use crate::render::{json, junit, prometheus};
 
     fn fleet() -> Fleet {
         let doc = |host: &str, nodev: &str, inodes: &str| {
@@ -274,7 +138,7 @@ mod tests {
         assert_eq!(f.exit_code(), 2);
         assert_eq!(f.checks[1].count(Verdict::Warn), 1);
         assert_eq!(f.compliant_hosts(), 2);
-        let p = prometheus(&f);
+        let p = prometheus::fleet(&f);
         assert!(p.contains("shmguard_fleet_check{host=\"a\",id=\"dev-shm.free_inodes.live\",scope=\"live\"} 1\n"), "{p}");
         assert!(
             p.contains(
@@ -288,7 +152,7 @@ mod tests {
             ),
             "{p}"
         );
-        let j = junit(&f);
+        let j = junit::fleet(&f);
         assert!(
             j.contains("<system-out>WARNING: 9 free</system-out>"),
             "{j}"
@@ -301,7 +165,7 @@ mod tests {
                 vec!["b".to_string()]
             )]
         );
-        let v: serde_json::Value = serde_json::from_str(&json(&f)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json::fleet(&f)).unwrap();
         assert_eq!(v["hosts"][1]["status"], "warn");
         assert_eq!(v["compliant"], false);
     }

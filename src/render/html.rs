@@ -4,7 +4,7 @@
 //! cannot inject markup. Pure: no I/O.
 
 use crate::render::audit_doc::{AuditDoc, Row, Verdict};
-use crate::render::audit_output::x;
+use crate::render::escape::x;
 use crate::render::fleet::Fleet;
 
 const STYLE: &str = "
@@ -106,7 +106,7 @@ fn rows_table(rows: &[&Row]) -> String {
 }
 
 /// One host's audit: the verdict, then each target's checks grouped by scope.
-pub fn html(d: &AuditDoc) -> String {
+pub fn audit(d: &AuditDoc) -> String {
     let worst = d.worst();
     let mut body = format!(
         "<h1>shmguard audit of {}</h1>\n<div class=\"verdict {}\"><strong>{}</strong> — {}</div>\n<p class=\"meta\">Audited {}.</p>\n",
@@ -159,7 +159,7 @@ pub fn html(d: &AuditDoc) -> String {
 
 /// The fleet: the verdict, the hosts × checks grid (worst hosts first, counts per check),
 /// then each failing check with its remedy and the hosts it applies to.
-pub fn fleet_html(f: &Fleet) -> String {
+pub fn fleet(f: &Fleet) -> String {
     let n = f.hosts.len();
     let ok = f.compliant_hosts();
     let errors = f
@@ -251,7 +251,7 @@ mod tests {
                          "detail": "line 3: tmpfs /dev/shm tmpfs \"><img src=x onerror=alert(1)> 0 0",
                          "references": ["<i>"]}]}]});
         let d = from_audit_json(&v, None).unwrap();
-        for page in [html(&d), fleet_html(&Fleet::new(vec![d]))] {
+        for page in [audit(&d), fleet(&Fleet::new(vec![d]))] {
             assert!(
                 !page.contains("<script>") && !page.contains("<img") && !page.contains("<b>x"),
                 "{page}"

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::render::audit_doc::{AuditDoc, Row, Verdict};
-use crate::render::audit_output::x;
+use crate::render::escape::x;
 
 /// The reverse-DNS part of every id (`xccdf_<namespace>_rule_<name>`, XCCDF 1.2 §6.2.4; no `_`).
 const NS: &str = "io.github.shmguard";
