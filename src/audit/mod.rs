@@ -9,7 +9,7 @@ pub mod remedy_command;
 
 use std::path::{Path, PathBuf};
 
-pub use audit_report::{AuditReport, CheckResult, PathUsage, Status, TargetResult};
+pub use audit_report::{AuditReport, CheckResult, PathUsage, Status, TargetResult, Via};
 pub use policy::Target;
 
 use crate::audit::condition::Condition;
@@ -63,6 +63,10 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
         usage: None,
         wanted: remedy_command::wanted(&t.params),
         remedy: Some(remedy_command::apply_command(
+            &t.params,
+            opts.fstab.as_deref().and_then(Path::to_str),
+        )),
+        remedy_params: Some(remedy_command::apply_params(
             &t.params,
             opts.fstab.as_deref().and_then(Path::to_str),
         )),

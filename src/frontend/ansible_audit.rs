@@ -155,6 +155,7 @@ pub fn run(args: &Map<String, Value>, module: &str) -> Value {
         Ok((Ok(Value::Object(mut m)), r)) => {
             let s = &r.summary;
             m.insert("changed".into(), json!(false));
+            m.insert("via".into(), json!(crate::audit::Via::Ansible));
             m.insert(
                 "msg".into(),
                 json!(format!(

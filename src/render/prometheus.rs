@@ -186,6 +186,7 @@ mod tests {
             usage: None,
             wanted: Default::default(),
             remedy: None,
+            remedy_params: None,
         };
         let r = AuditReport::new(vec![target.clone(), target], None);
         let text = audit(&r);
