@@ -24,7 +24,7 @@ use crate::spec::{FsType, Init, Params, State};
                   \n\
                   Exit codes:\n  \
                     0  done; compliant (audit), passed (probe)\n  \
-                    2  drift found: audit not compliant, probe failed (audit and probe only)\n  \
+                    2  drift found: audit not compliant, probe failed; report: a host drifted, errored or was unreachable (audit, probe and report only)\n  \
                     1  every error: a usage mistake, a bad value, a file or mount it cannot read or change"
 )]
 pub struct Cli {
@@ -46,7 +46,7 @@ pub enum Command {
     Audit(audit_cli::AuditArgs),
     /// Do what real programs do with /dev/shm and /dev/mqueue, as this or another user (exit 0 pass, 2 fail, 1 error)
     Probe(audit_cli::ProbeArgs),
-    /// Merge audit JSON from many hosts into one fleet report: html, json, junit, prometheus (exit 0 compliant, 2 drift, 1 error)
+    /// Merge audit JSON from many hosts into one fleet report: html, text, json, junit, prometheus; every host in it, also those whose audit failed or that were unreachable (exit 0 every host compliant, 2 drift, errors, unreachable or no hosts, 1 the report could not be made)
     Report(report_cli::ReportArgs),
 }
 

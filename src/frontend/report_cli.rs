@@ -1,14 +1,16 @@
 //! `shmguard report FILE...`: audit JSON documents from many hosts (files of
 //! `shmguard audit --format json`, Salt's `shmguard.audit --out=json`, the Ansible audit
-//! playbook's map) merged into one fleet view — html, json, junit or prometheus — with
-//! audit's exit codes; and the single-host html and xccdf of `shmguard audit`, rendered
-//! through the same document.
+//! playbook's map, which also holds the hosts whose task failed or that were unreachable)
+//! merged into one fleet view — html, text, json, junit or prometheus — in which every host
+//! is. Exit 0 every host compliant; 2 a host drifted, errored or unreachable, or no host at
+//! all; 1 the report's own failure. Never a non-zero exit without saying why on stderr.
 
 use clap::Args;
 
 use crate::frontend::output::emit;
+use crate::render::audit_doc::HostStatus;
 use crate::render::audit_doc::{self, AuditDoc};
-use crate::render::{fleet, html, json, junit, prometheus};
+use crate::render::{fleet, html, json, junit, prometheus, text};
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -17,9 +19,9 @@ pub struct ReportArgs {
     /// `-` reads stdin
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
-    /// html (a hosts × checks page), json, junit (a testsuite per host) or prometheus (a series
-    /// per host and check)
-    #[arg(long, value_parser = ["html", "json", "junit", "prometheus"], default_value = "html")]
+    /// html (a hosts × checks page), text (a line per host), json, junit (a testsuite per
+    /// host) or prometheus (a series per host and check)
+    #[arg(long, value_parser = ["html", "text", "json", "junit", "prometheus"], default_value = "html")]
     pub format: String,
     /// Write the report to FILE instead of stdout, replacing it atomically
     #[arg(long, value_name = "FILE")]
@@ -67,6 +69,7 @@ pub fn report(a: &ReportArgs) -> i32 {
     let fleet = fleet::Fleet::new(docs);
     let text = match a.format.as_str() {
         "json" => json::fleet(&fleet),
+        "text" => text::fleet(&fleet),
         "junit" => junit::fleet(&fleet),
         "prometheus" => prometheus::fleet(&fleet),
         _ => html::fleet(&fleet),
@@ -74,5 +77,30 @@ pub fn report(a: &ReportArgs) -> i32 {
     if !emit("report", &a.output, &text) {
         return 1;
     }
-    fleet.exit_code()
+    let code = fleet.exit_code();
+    if code != 0 {
+        eprintln!("shmguard report: {}: {}", fleet.verdict(), why(&fleet));
+    }
+    code
+}
+
+/// Why the fleet is not compliant, for stderr: the summary and the hosts that are not.
+fn why(f: &fleet::Fleet) -> String {
+    let mut out = f.summary();
+    for status in [
+        HostStatus::Unreachable,
+        HostStatus::Error,
+        HostStatus::Drifted,
+    ] {
+        let hosts: Vec<&str> = f
+            .hosts
+            .iter()
+            .filter(|d| d.status() == status)
+            .map(|d| d.host.as_str())
+            .collect();
+        if !hosts.is_empty() {
+            out += &format!("; {}: {}", status.word(), hosts.join(", "));
+        }
+    }
+    out
 }

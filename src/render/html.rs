@@ -3,7 +3,7 @@
 //! resources, printable — with every piece of text escaped: an fstab line or a host name
 //! cannot inject markup. Pure: no I/O.
 
-use crate::render::audit_doc::{AuditDoc, Row, Verdict};
+use crate::render::audit_doc::{AuditDoc, HostStatus, Outcome, Row, Verdict};
 use crate::render::escape::x;
 use crate::render::fleet::Fleet;
 
@@ -17,6 +17,7 @@ table{border-collapse:collapse;margin:.3em 0 1em;width:100%}
 th,td{border:1px solid #d0d7de;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
 .s{font-weight:bold;text-transform:uppercase;font-size:.85em;white-space:nowrap;text-align:center}
+td.s[colspan]{text-transform:none;font-weight:normal;text-align:left;white-space:normal}
 .pass{background:#e6f4ea;color:#137333}.warn{background:#fef7e0;color:#8a5300}
 .fail{background:#fce8e6;color:#a50e0e}.error{background:#f3e8fd;color:#6b21a8}.info{background:#e8f0fe;color:#174ea6}
 .none{background:#fafafa;color:#999}
@@ -161,25 +162,50 @@ pub fn audit(d: &AuditDoc) -> String {
 /// then each failing check with its remedy and the hosts it applies to.
 pub fn fleet(f: &Fleet) -> String {
     let n = f.hosts.len();
-    let ok = f.compliant_hosts();
-    let errors = f
-        .hosts
-        .iter()
-        .filter(|d| d.worst() == Verdict::Error)
-        .count();
     let worst = f
         .hosts
         .iter()
         .map(AuditDoc::worst)
         .max()
-        .unwrap_or(Verdict::Pass);
+        .unwrap_or(Verdict::Error);
     let mut body = format!(
-        "<h1>shmguard fleet report</h1>\n<div class=\"verdict {}\"><strong>{}</strong> — {n} hosts: {ok} compliant, {} drifted, {errors} with errors; {} checks</div>\n",
-        verdict_class(worst),
-        verdict_word(worst),
-        n - ok - errors,
+        "<h1>shmguard fleet report</h1>\n<div class=\"verdict {}\"><strong>{}</strong> — {}; {} checks</div>\n",
+        if n == 0 {
+            "v-err"
+        } else {
+            verdict_class(worst)
+        },
+        f.verdict(),
+        x(&f.summary()),
         f.checks.len()
     );
+    // Every host, with its status and, for one that was not audited or judged, why.
+    body += "<h2>Hosts</h2>\n<table class=\"hosts\">\n<tr><th>Host</th><th>Status</th><th>Audited</th><th>Checks</th><th>Message</th></tr>\n";
+    for d in &f.hosts {
+        let status = d.status().word();
+        let checks = if d.outcome == Outcome::Audited {
+            counts_text(d)
+        } else {
+            String::new()
+        };
+        body += &format!(
+            "<tr class=\"host-{status}\" id=\"host-{h}\"><th>{h}</th><td class=\"s {class}\">{status}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            x(&d.time),
+            x(&checks),
+            x(&d.message()),
+            h = x(&d.host),
+            class = match d.status() {
+                HostStatus::Compliant if d.worst() == Verdict::Warn => "warn",
+                HostStatus::Compliant => "pass",
+                HostStatus::Drifted => "fail",
+                HostStatus::Error | HostStatus::Unreachable => "error",
+            },
+        );
+    }
+    body += "</table>\n";
+    if n == 0 {
+        return page("shmguard fleet report", &body);
+    }
     body += "<h2>Hosts × checks</h2>\n<table class=\"grid\">\n<tr><th>Host</th><th>Fail</th>";
     for c in &f.checks {
         body += &format!("<th class=\"c\" title=\"{}\">{}</th>", x(&c.name), x(&c.id));
@@ -192,6 +218,15 @@ pub fn fleet(f: &Fleet) -> String {
             x(&d.host),
             d.count(Verdict::Fail) + d.count(Verdict::Error)
         );
+        if d.outcome != Outcome::Audited {
+            body += &format!(
+                "<td class=\"s error\" colspan=\"{}\">{}: {}</td></tr>\n",
+                f.checks.len().max(1),
+                d.status().word(),
+                x(&d.message())
+            );
+            continue;
+        }
         for c in &f.checks {
             body += &match c.cells[i] {
                 Some(v) => format!(

@@ -1,10 +1,10 @@
-//! The fleet as one JSON document: hosts worst first with their per-check status, and each
-//! check with its counts, remedies and failing hosts. (One host's audit JSON is the
-//! AuditReport itself, serialized.) Pure: no I/O.
+//! The fleet as one JSON document: the summary (hosts by status), hosts worst first with
+//! their status, message and per-check status, and each check with its counts, remedies and
+//! failing hosts. (One host's audit JSON is the AuditReport itself, serialized.) Pure: no I/O.
 
 use serde_json::json;
 
-use crate::render::audit_doc::Verdict;
+use crate::render::audit_doc::{Outcome, Verdict};
 use crate::render::fleet::{Fleet, VERDICTS};
 
 fn counts(f: impl Fn(Verdict) -> usize) -> serde_json::Value {
@@ -28,7 +28,11 @@ pub fn fleet(f: &Fleet) -> String {
                 .iter()
                 .filter_map(|c| Some((c.id.clone(), json!(c.cells[i]?.word()))))
                 .collect();
+            // status: the worst check verdict (error for a host with no audit); verdict: the
+            // host's place in the summary; message: why it has no verdict (error, unreachable)
             json!({"host": d.host, "time": d.time, "status": d.worst().word(),
+                   "verdict": d.status().word(), "message": d.message(),
+                   "audited": d.outcome == Outcome::Audited, "via": d.via,
                    "counts": counts(|v| d.count(v)), "checks": checks})
         })
         .collect();
@@ -41,9 +45,13 @@ pub fn fleet(f: &Fleet) -> String {
                    "remedies": c.remedies.iter().map(|(r, h)| json!({"remedy": r, "hosts": h})).collect::<Vec<_>>()})
         })
         .collect();
+    let t = f.tally();
     let v = json!({
         "compliant": f.exit_code() == 0,
-        "summary": {"hosts": f.hosts.len(), "compliant_hosts": f.compliant_hosts(), "checks": f.checks.len()},
+        "verdict": f.summary(),
+        "summary": {"hosts": t.hosts, "audited": t.audited, "compliant_hosts": t.compliant,
+                    "warned_hosts": t.warned, "drifted_hosts": t.drifted, "error_hosts": t.errors,
+                    "unreachable_hosts": t.unreachable, "checks": f.checks.len()},
         "hosts": hosts,
         "checks": checks,
     });

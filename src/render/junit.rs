@@ -4,7 +4,7 @@
 
 use crate::audit::{AuditReport, Status};
 use crate::probe::ProbeStatus;
-use crate::render::audit_doc::Verdict;
+use crate::render::audit_doc::{Outcome, Verdict};
 use crate::render::escape::x;
 use crate::render::fleet::Fleet;
 
@@ -125,20 +125,37 @@ pub fn audit(r: &AuditReport) -> String {
     )
 }
 
-/// JUnit XML: a testsuite per host (worst first), a testcase per check.
+/// JUnit XML: a testsuite per host (worst first), a testcase per check. A host with no audit
+/// (its task failed, it was unreachable) is an errored testsuite of one testcase, `audit`,
+/// whose `<error>` says why (`type` error or unreachable), so CI counts it and shows it.
 pub fn fleet(f: &Fleet) -> String {
     let mut suites = String::new();
     let (mut tests, mut failures, mut errors) = (0, 0, 0);
     for d in &f.hosts {
+        let stamp = if d.time.is_empty() {
+            String::new()
+        } else {
+            format!(" timestamp=\"{}\"", x(d.time.trim_end_matches('Z')))
+        };
+        if d.outcome != Outcome::Audited {
+            let status = d.status().word();
+            tests += 1;
+            errors += 1;
+            suites += &format!(
+                "  <testsuite name=\"{h}\" tests=\"1\" failures=\"0\" errors=\"1\"{stamp}>\n    <testcase classname=\"{h}.host\" name=\"audit\">\n      <error message=\"{m}\" type=\"{status}\">{m}</error>\n    </testcase>\n  </testsuite>\n",
+                h = x(&d.host),
+                m = x(&format!("{status}: {}", d.message())),
+            );
+            continue;
+        }
         let (fl, er) = (d.count(Verdict::Fail), d.count(Verdict::Error));
         tests += d.rows.len();
         failures += fl;
         errors += er;
         suites += &format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fl}\" errors=\"{er}\" timestamp=\"{}\">\n",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fl}\" errors=\"{er}\"{stamp}>\n",
             x(&d.host),
             d.rows.len(),
-            x(d.time.trim_end_matches('Z'))
         );
         for r in &d.rows {
             suites += &format!(

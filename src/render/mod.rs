@@ -9,6 +9,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod prometheus;
+pub mod remedy;
 pub mod text;
 pub mod text_diff;
 pub mod xccdf;

@@ -4,7 +4,7 @@
 
 use crate::audit::{AuditReport, Status};
 use crate::probe::ProbeStatus;
-use crate::render::audit_doc::Verdict;
+use crate::render::audit_doc::{HostStatus, Verdict};
 use crate::render::escape::label;
 use crate::render::fleet::{Fleet, VERDICTS};
 
@@ -122,7 +122,8 @@ pub fn audit(r: &AuditReport) -> String {
 }
 
 /// Prometheus text format: one series per host and check (1 compliant: pass or warn; 0 not),
-/// one per host, and the fleet's counts per check and verdict.
+/// one per host (compliant, up, error), the hosts by status, and the fleet's counts per check
+/// and verdict.
 pub fn fleet(f: &Fleet) -> String {
     let mut out = String::from(
         "# HELP shmguard_fleet_check Whether a check holds on a host (1: pass or warn) or not (0: fail or error).\n# TYPE shmguard_fleet_check gauge\n",
@@ -149,6 +150,36 @@ pub fn fleet(f: &Fleet) -> String {
             u8::from(d.worst().ok())
         );
     }
+    out += "# HELP shmguard_host_up Whether the host answered (1: an audit, or its task's or minion's failure, came back) or could not be reached (0: unreachable).\n# TYPE shmguard_host_up gauge\n";
+    for d in &f.hosts {
+        out += &format!(
+            "shmguard_host_up{{host=\"{}\"}} {}\n",
+            label(&d.host),
+            u8::from(d.status() != HostStatus::Unreachable)
+        );
+    }
+    out += "# HELP shmguard_host_error Whether the host could not be audited or judged (1: its task or minion failed, or a target or the probe could not be judged) or not (0).\n# TYPE shmguard_host_error gauge\n";
+    for d in &f.hosts {
+        out += &format!(
+            "shmguard_host_error{{host=\"{}\"}} {}\n",
+            label(&d.host),
+            u8::from(d.status() == HostStatus::Error)
+        );
+    }
+    let t = f.tally();
+    out += "# HELP shmguard_fleet_hosts Hosts by status: compliant (warnings included), drifted, error, unreachable.\n# TYPE shmguard_fleet_hosts gauge\n";
+    for (status, n) in [
+        ("compliant", t.compliant),
+        ("drifted", t.drifted),
+        ("error", t.errors),
+        ("unreachable", t.unreachable),
+    ] {
+        out += &format!("shmguard_fleet_hosts{{status=\"{status}\"}} {n}\n");
+    }
+    out += &format!(
+        "# HELP shmguard_fleet_compliant Whether there are hosts and every one is compliant (1) or not (0).\n# TYPE shmguard_fleet_compliant gauge\nshmguard_fleet_compliant {}\n",
+        u8::from(f.exit_code() == 0)
+    );
     out += "# HELP shmguard_fleet_check_hosts Hosts per check and verdict.\n# TYPE shmguard_fleet_check_hosts gauge\n";
     for c in &f.checks {
         for v in VERDICTS.iter().filter(|v| **v != Verdict::Info) {

@@ -1,8 +1,10 @@
 //! Text: the audit and probe reports as tables for people, one line per check, failures with
-//! what would fix them. Pure: no I/O.
+//! what would fix them; and the fleet, a line per host. Pure: no I/O.
 
 use crate::audit::{AuditReport, Status};
 use crate::probe::{ProbeReport, ProbeStatus};
+use crate::render::audit_doc::{HostStatus, Outcome, Verdict};
+use crate::render::fleet::Fleet;
 
 pub fn probe(p: &ProbeReport) -> String {
     let mut out = if p.users.is_empty() {
@@ -72,6 +74,56 @@ pub fn audit(r: &AuditReport) -> String {
     if let Some(p) = &r.probe {
         out += "\n";
         out += &probe(p);
+    }
+    out
+}
+
+/// The fleet as text: the verdict and summary, a line per host (worst first) with its status
+/// and counts or, for a host not audited or judged, why; then each failing check with its
+/// remedies (in the words of what audited the hosts) and the hosts they apply to.
+pub fn fleet(f: &Fleet) -> String {
+    let mut out = format!("shmguard fleet report: {} — {}\n", f.verdict(), f.summary());
+    if f.hosts.is_empty() {
+        return out;
+    }
+    out += "\n";
+    let width = f.hosts.iter().map(|d| d.host.len()).max().unwrap_or(0);
+    for d in &f.hosts {
+        let what = if d.outcome == Outcome::Audited && d.status() != HostStatus::Error {
+            let (fail, warn) = (d.count(Verdict::Fail), d.count(Verdict::Warn));
+            let mut t = format!("{} checks", d.rows.len());
+            if fail > 0 {
+                t += &format!(", {fail} failed");
+            }
+            if warn > 0 {
+                t += &format!(", {warn} warned");
+            }
+            t
+        } else {
+            d.message()
+        };
+        let status = d.status().word().to_ascii_uppercase();
+        let what = what.replace('\n', &format!("\n  {:<11}  {:<width$}  ", "", ""));
+        out += &format!("  {status:<11}  {:<width$}  {what}\n", d.host);
+    }
+    let failing: Vec<_> = f.checks.iter().filter(|c| !c.remedies.is_empty()).collect();
+    if !failing.is_empty() {
+        out += "\nFailing checks: what to run, and where\n";
+    }
+    for c in failing {
+        let hosts = c.count(Verdict::Fail) + c.count(Verdict::Error);
+        out += &format!(
+            "\n  {} ({}) — {hosts} of {} hosts\n",
+            c.id,
+            c.name,
+            f.hosts.len()
+        );
+        for (remedy, hs) in &c.remedies {
+            out += &format!("    on {}:\n", hs.join(", "));
+            for line in remedy.lines() {
+                out += &format!("      {line}\n");
+            }
+        }
     }
     out
 }

@@ -116,7 +116,8 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         v["summary"],
-        json!({"hosts": 12, "compliant_hosts": 1, "checks": 12})
+        json!({"hosts": 12, "audited": 12, "compliant_hosts": 1, "warned_hosts": 0,
+               "drifted_hosts": 11, "error_hosts": 0, "unreachable_hosts": 0, "checks": 12})
     );
     let order: Vec<usize> = v["hosts"]
         .as_array()
@@ -206,7 +207,7 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
         dom.matches("<td class=\"s fail\" title=").count(),
         total_fail
     );
-    assert!(dom.contains("12 hosts: 1 compliant, 11 drifted"));
+    assert!(dom.contains("12 of 12 hosts audited: 1 compliant, 11 drifted, 0 errors, 0 unreachable"));
     screenshot(&file, "fleet.png", 1000);
 
     // exit codes: the compliant host alone is 0
