@@ -16,6 +16,8 @@ pub struct FleetCheck {
     /// per host, in the fleet's host order: the worst verdict of this check there (None:
     /// the host has no such check)
     pub cells: Vec<Option<Verdict>>,
+    /// per host, as `cells`: what was found where the check does not pass (empty else)
+    pub found: Vec<String>,
     /// each distinct remedy of the hosts where it fails, with those hosts
     pub remedies: Vec<(String, Vec<String>)>,
 }
@@ -60,13 +62,19 @@ impl Fleet {
                             scope: r.scope.clone(),
                             references: r.references.clone(),
                             cells: vec![None; hosts.len()],
+                            found: vec![String::new(); hosts.len()],
                             remedies: Vec::new(),
                         });
                         checks.len() - 1
                     }
                 };
                 let c = &mut checks[i];
-                c.cells[h] = c.cells[h].max(Some(r.status));
+                if Some(r.status) > c.cells[h] {
+                    c.cells[h] = Some(r.status);
+                    if !r.status.ok() {
+                        c.found[h] = r.found.clone();
+                    }
+                }
                 if !r.status.ok() {
                     let fix = if r.remedy.is_empty() {
                         &r.found

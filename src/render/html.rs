@@ -22,7 +22,7 @@ td.s[colspan]{text-transform:none;font-weight:normal;text-align:left;white-space
 .fail{background:#fce8e6;color:#a50e0e}.error{background:#f3e8fd;color:#6b21a8}.info{background:#e8f0fe;color:#174ea6}
 .none{background:#fafafa;color:#999}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;font:12px/1.3 ui-monospace,monospace;background:#f6f8fa;padding:.3em;border-radius:4px}
-.refs{font-size:.85em;color:#555}.meta{color:#555}
+.refs{font-size:.85em;color:#555}.meta{color:#555}td.msg{white-space:pre-wrap}
 table.grid td,table.grid th{padding:.2em .35em;font-size:.8em}
 table.grid th.c{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:normal}
 @media print{body{margin:0;font-size:10pt}.verdict{border-width:2px}tr,pre{break-inside:avoid}
@@ -189,7 +189,7 @@ pub fn fleet(f: &Fleet) -> String {
             String::new()
         };
         body += &format!(
-            "<tr class=\"host-{status}\" id=\"host-{h}\"><th>{h}</th><td class=\"s {class}\">{status}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr class=\"host-{status}\" id=\"host-{h}\"><th>{h}</th><td class=\"s {class}\">{status}</td><td>{}</td><td>{}</td><td class=\"msg\">{}</td></tr>\n",
             x(&d.time),
             x(&checks),
             x(&d.message()),
@@ -229,10 +229,17 @@ pub fn fleet(f: &Fleet) -> String {
         }
         for c in &f.checks {
             body += &match c.cells[i] {
-                Some(v) => format!(
+                Some(v) if c.found[i].is_empty() => format!(
                     "<td class=\"s {0}\" title=\"{1}\">{0}</td>",
                     v.word(),
                     x(&c.id)
+                ),
+                // what was found, on hover
+                Some(v) => format!(
+                    "<td class=\"s {0}\" title=\"{1}: {2}\">{0}</td>",
+                    v.word(),
+                    x(&c.id),
+                    x(&c.found[i])
                 ),
                 None => "<td class=\"s none\">–</td>".to_string(),
             };

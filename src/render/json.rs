@@ -28,12 +28,19 @@ pub fn fleet(f: &Fleet) -> String {
                 .iter()
                 .filter_map(|c| Some((c.id.clone(), json!(c.cells[i]?.word()))))
                 .collect();
+            // what was found, for each check that does not pass
+            let found: serde_json::Map<_, _> = f
+                .checks
+                .iter()
+                .filter(|c| !c.found[i].is_empty())
+                .map(|c| (c.id.clone(), json!(c.found[i])))
+                .collect();
             // status: the worst check verdict (error for a host with no audit); verdict: the
             // host's place in the summary; message: why it has no verdict (error, unreachable)
             json!({"host": d.host, "time": d.time, "status": d.worst().word(),
                    "verdict": d.status().word(), "message": d.message(),
                    "audited": d.outcome == Outcome::Audited, "via": d.via,
-                   "counts": counts(|v| d.count(v)), "checks": checks})
+                   "counts": counts(|v| d.count(v)), "checks": checks, "found": found})
         })
         .collect();
     let checks: Vec<_> = f
