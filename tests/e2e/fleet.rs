@@ -670,6 +670,42 @@ fn report_of_an_empty_map_says_nothing_was_audited() {
     assert!(out.contains("no hosts"), "{out}");
 }
 
+/// When no host could be audited, the report still renders, in every format, and says so.
+#[test]
+fn report_where_every_host_failed_renders_and_says_so() {
+    let sb = Sandbox::new();
+    let all_failed = sb.file(
+        "all-failed.json",
+        json!({"a": {"failed": true, "msg": "value of profile must be one of: cis, got: bogus"},
+               "b": {"failed": true, "msg": "MODULE FAILURE", "module_stderr": "Killed", "rc": 137},
+               "c": "ERROR: Minions returned with non-zero exit code",
+               "d": "Minion did not return. [No response]"})
+        .to_string()
+        .as_bytes(),
+    );
+    let summary = "0 of 4 hosts audited: 0 compliant, 0 drifted, 3 errors, 1 unreachable";
+    for format in ["text", "json", "junit", "prometheus", "html"] {
+        let (code, out, err) = report(&sb, format, std::slice::from_ref(&all_failed));
+        assert_eq!(code, 2, "{format}: {err}");
+        assert!(err.contains(summary), "{format}: {err}");
+        for host in ["a", "b", "c", "d"] {
+            assert!(
+                out.contains(&format!("\"{host}"))
+                    || out.contains(&format!(" {host} "))
+                    || out.contains(&format!(">{host}<")),
+                "{format}: {host}: {out}"
+            );
+        }
+        if format != "prometheus" && format != "junit" {
+            assert!(out.contains(summary), "{format}: {out}");
+        }
+    }
+    let (_, out, _) = report(&sb, "junit", &[all_failed]);
+    let suites = python_junit(&out);
+    assert_eq!(suites["d"], (1, 0, 1, vec!["unreachable".to_string()]));
+    assert_eq!(suites["b"], (1, 0, 1, vec!["error".to_string()]));
+}
+
 /// testsuite name -> (tests, failures, errors, the types of its errors), read by Python's XML
 /// parser; the counts must match the testcases.
 fn python_junit(xml: &str) -> BTreeMap<String, (usize, usize, usize, Vec<String>)> {
