@@ -334,7 +334,9 @@ pub fn from_audit_json(v: &Value, host: Option<&str>) -> Result<AuditDoc, String
     let Some(targets) = v.get("targets").and_then(Value::as_array) else {
         return Err("not an audit document (no \"targets\" list)".into());
     };
-    let via = via_of(v, Via::Cli);
+    // Salt's shmguard.audit return that keeps its targets is Salt's, `via` or not.
+    let salt = v.get("checks").is_some_and(Value::is_object);
+    let via = via_of(v, if salt { Via::Salt } else { Via::Cli });
     let mut rows = Vec::new();
     for t in targets {
         target_rows(t, via, &mut rows)?;
@@ -716,6 +718,9 @@ mod tests {
         assert_eq!(d.via, Via::Cli);
         let d = host_value("m", &json!({"checks": {}}));
         assert_eq!((d.via, d.status()), (Via::Salt, HostStatus::Compliant));
+        // a Salt return with the CLI's targets kept beside its checks: read as the document
+        let d = host_value("m", &json!({"checks": {}, "targets": []}));
+        assert_eq!(d.via, Via::Salt);
     }
 
     #[test]
