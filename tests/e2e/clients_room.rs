@@ -36,6 +36,20 @@ fn warning(v: &Value) -> Vec<String> {
     out
 }
 
+/// The detail of the audit check `id`.
+fn audit_detail(v: &Value, id: &str) -> String {
+    v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["checks"].as_array().unwrap().clone())
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id}: {v}"))["detail"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// The `shmguard apply` lines of the warning checks (their remedy, or an audit's detail).
 fn warn_remedies(v: &Value) -> Vec<String> {
     remedies_of("warn", Some(v), Some(v))
@@ -134,6 +148,17 @@ fn clients_another_user_an_executor_beside_shared_data_needs_its_locks() {
     assert_eq!(
         audit["summary"]["failed"], 4,
         "the profile's and the probe's: {audit}"
+    );
+    // one function, one verdict: the profile's detail is the probe's, word for word
+    let p = check(&probe, "free_space", "root");
+    assert_eq!(
+        audit_detail(&audit, "dev-shm.free_space.live"),
+        format!(
+            "{}: {}",
+            p["detail"].as_str().unwrap(),
+            p["remedy"].as_str().unwrap()
+        ),
+        "{probe}"
     );
     let fixes = remedies(Some(&probe), Some(&audit));
     assert_eq!(
