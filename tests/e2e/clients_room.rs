@@ -320,3 +320,63 @@ fn clients_another_user_queue_shapes_agree_with_the_probe_and_their_remedies_wor
     assert!(works, "exactly the accounted bytes are enough");
     assert!(failing_probe(&m.probe("", &[])).is_empty());
 }
+
+/// Issue 23: the needs the verdicts use are the real programs' (src/probe/needs.rs `Program`):
+/// with exactly as many free inodes, and then free pages, as the table says each of Python's
+/// Lock, Queue, ProcessPoolExecutor and Pool works as `nobody`, and with one fewer it fails
+/// with ENOSPC; and the probe told `--program` that program fails and passes with it.
+#[test]
+fn clients_another_user_each_program_needs_what_the_table_says() {
+    // (program, free inodes, free pages)
+    let table = [
+        ("lock", 2, 1),
+        ("queue", 4, 3),
+        ("executor", 6, 5),
+        ("pool", 7, 6),
+    ];
+    let m = Matrix::new("mode=1777,size=16m,nr_inodes=20", true);
+    for (program, inodes, _) in table {
+        for free in [inodes, inodes - 1] {
+            // the root directory is one of the 20
+            m.sb.sh(&format!(
+                "rm -f /dev/shm/f*; for i in $(seq 1 {}); do touch /dev/shm/f$i; done",
+                19 - free
+            ));
+            let r = m.programs(&[program], "", 0);
+            let probe = m.probe("", &["--program", program]);
+            let inodes_check = check(&probe, "free_inodes", "root");
+            if free == inodes {
+                assert_eq!(r[program], "ok", "{program} with {free} free inodes: {r:?}");
+                assert_ne!(inodes_check["status"], "fail", "{probe}");
+            } else {
+                assert!(
+                    r[program].contains("No space left"),
+                    "{program} with {free}: {r:?}"
+                );
+                assert_eq!(inodes_check["status"], "fail", "{probe}");
+            }
+        }
+    }
+    let m = Matrix::new("mode=1777,size=1m", true);
+    for (program, _, pages) in table {
+        for free in [pages, pages - 1] {
+            m.sb.sh(&format!(
+                "rm -f /dev/shm/fill; dd if=/dev/zero of=/dev/shm/fill bs=4096 count={} 2>/dev/null",
+                256 - free
+            ));
+            let r = m.programs(&[program], "", 0);
+            let probe = m.probe("", &["--program", program]);
+            let space = check(&probe, "free_space", "root");
+            if free == pages {
+                assert_eq!(r[program], "ok", "{program} with {free} free pages: {r:?}");
+                assert_ne!(space["status"], "fail", "{probe}");
+            } else {
+                assert!(
+                    r[program].contains("No space left"),
+                    "{program} with {free} pages: {r:?}"
+                );
+                assert_eq!(space["status"], "fail", "{probe}");
+            }
+        }
+    }
+}
