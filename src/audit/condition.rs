@@ -1,8 +1,8 @@
 //! Conditions: audit checks that are not a desired value of the planner but a property
 //! programs need — the mount is writable (per-mount flag AND superblock), its root lets every
 //! user create and no one delete another's objects (1777 or 1733; 0777 is a security problem),
-//! there are free inodes and space (fail when the programs cannot work, warn below the
-//! recommended headroom, after any reservation), an mqueue limit is at least what the
+//! there are free inodes and space for the program (`room::judge`, the probe's own verdict:
+//! fail when it cannot be made, warn below the recommended headroom beyond it), an mqueue limit is at least what the
 //! programs' queue asks for (an unmounted /dev/mqueue is the kernel's internal mount, rw and
 //! 1777). Each is a key, a judgement and a remedy; adding one is one variant here and one
 //! entry in a profile. Pure: no I/O.

@@ -1,8 +1,9 @@
 //! `shmguard probe`: the functional check — as the current user or another one (and, for root,
 //! as an unprivileged user too), do what real programs do (shared memory, named semaphores,
 //! a message queue of the program's shape and one of the default shape, reserving space with
-//! multiprocessing's locks beside it, executable mappings), look at the room left (free space
-//! and inodes), and report each as pass, warn or fail with errno and a remedy that fixes it.
+//! the program's semaphores beside it, executable mappings), judge the room in /dev/shm for the
+//! program (`room::judge`, as the multiprocessing profile does), and report each as pass, warn
+//! or fail with errno and a remedy that fixes it.
 //! Creates only uniquely named objects and removes them again, also on failure.
 
 mod as_user;
