@@ -23,6 +23,7 @@ pub use facts::{Facts, Space};
 pub use needs::{TYPICAL_MSGS, TYPICAL_MSGSIZE};
 
 pub use needs::Program;
+use nix::errno::Errno;
 use remedy::Need;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -133,14 +134,29 @@ impl Checks<'_> {
         let object = format!("/shmguard-probe-{}-{name}", std::process::id());
         match f(&object) {
             Ok(()) => self.push(name, ProbeStatus::Pass, what, None),
-            Err(e) => self.out.push(ProbeCheck {
-                name: name.into(),
-                user: self.user.into(),
-                status: ProbeStatus::Fail,
-                errno: Some(format!("{}: {:?}", e.call, e.errno)),
-                detail: format!("{what}: {} failed: {}", e.call, e.errno.desc()),
-                remedy: Some(remedy::remedy(name, e.call, e.errno, self.facts, need)),
-            }),
+            Err(e) => {
+                let mut need = need;
+                if name.starts_with("message_queue")
+                    && e.call == "mq_open"
+                    && e.errno == Errno::EINVAL
+                {
+                    // the kernel refused the shape before looking at RLIMIT_MSGQUEUE; whether
+                    // the user's queues have used it up shows on a 1 x 1 queue, which no shape
+                    // limit refuses: the remedy names that too
+                    let small = format!("{object}-small");
+                    need.queue_next = posix_ipc::message_queue(&small, Some((1, 1)))
+                        .err()
+                        .map(|e| e.errno);
+                }
+                self.out.push(ProbeCheck {
+                    name: name.into(),
+                    user: self.user.into(),
+                    status: ProbeStatus::Fail,
+                    errno: Some(format!("{}: {:?}", e.call, e.errno)),
+                    detail: format!("{what}: {} failed: {}", e.call, e.errno.desc()),
+                    remedy: Some(remedy::remedy(name, e.call, e.errno, self.facts, need)),
+                })
+            }
         }
     }
 

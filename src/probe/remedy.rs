@@ -16,6 +16,10 @@ pub struct Need {
     pub inodes: u64,
     /// (messages, bytes each) of the queue it opened
     pub queue: (u64, u64),
+    /// when mq_open refused that shape with EINVAL: the errno a 1 x 1 queue then got, what
+    /// would stop the queue next (ENOSPC: queues_max all in use; EMFILE: RLIMIT_MSGQUEUE used
+    /// up by the user's queues)
+    pub queue_next: Option<Errno>,
 }
 
 /// A byte count where 0 means none (HumanBytes shows 0 as "unlimited").
@@ -99,7 +103,7 @@ fn mode(m: Option<u32>) -> String {
 pub fn remedy(check: &str, call: &str, errno: Errno, f: &Facts, need: Need) -> String {
     use Errno::*;
     if check.starts_with("message_queue") {
-        return mqueue(call, errno, f, need.queue);
+        return mqueue(call, errno, f, need);
     }
     match errno {
         EACCES | EPERM => format!(
@@ -128,14 +132,14 @@ const DEFAULT_RLIMIT_MSGQUEUE: u64 = 819200;
 
 /// What a queue of `msgs` x `size` needs of the sysctls, as `(limit, is, wanted)`, for each
 /// that falls short: msg_max and msgsize_max below the shape, queues_max when mq_open said all
-/// are in use (ENOSPC) or it is 0. Pure.
+/// are in use (`full`: ENOSPC) or it is 0. Pure.
 fn short_sysctls(
-    errno: Errno,
+    full: bool,
     f: &Facts,
     (msgs, size): (u64, u64),
 ) -> Vec<(&'static str, Option<u64>, u64)> {
     let mut low = Vec::new();
-    if errno == Errno::ENOSPC || f.queues_max == Some(0) {
+    if full || f.queues_max == Some(0) {
         let want = f.queues_max.unwrap_or(0).saturating_mul(2).max(256);
         low.push(("queues_max", f.queues_max, want));
     }
@@ -149,11 +153,12 @@ fn short_sysctls(
 }
 
 /// The RLIMIT_MSGQUEUE part of a queue's remedy, when the soft limit is below what the queue
-/// counts against it or mq_open said so (EMFILE: the user's other queues count too). Pure.
-fn short_rlimit(errno: Errno, f: &Facts, (msgs, size): (u64, u64)) -> Option<String> {
+/// counts against it or mq_open said so (`used`: EMFILE, the user's other queues count too).
+/// Pure.
+fn short_rlimit(used: bool, f: &Facts, (msgs, size): (u64, u64)) -> Option<String> {
     let limit = f.rlimit_msgqueue?;
     let need = queue_bytes(msgs, size);
-    if errno != Errno::EMFILE && limit >= need {
+    if !used && limit >= need {
         return None;
     }
     let want = need.max(DEFAULT_RLIMIT_MSGQUEUE);
@@ -175,9 +180,14 @@ fn short_rlimit(errno: Errno, f: &Facts, (msgs, size): (u64, u64)) -> Option<Str
 /// A message queue that mq_open refused: every limit the queue falls short of, named at once
 /// (the sysctls in one `shmguard apply` line, then RLIMIT_MSGQUEUE with its bytes), so that
 /// following the remedy once makes the program work, whichever of them mq_open reported
-/// first (the kernel checks msg_max and msgsize_max, then queues_max, then the rlimit).
-fn mqueue(call: &str, errno: Errno, f: &Facts, (msgs, size): (u64, u64)) -> String {
+/// first (measured: the kernel counts queues against queues_max first, ENOSPC, then checks the
+/// shape against msg_max and msgsize_max, EINVAL, then RLIMIT_MSGQUEUE, EMFILE; after EINVAL,
+/// `need.queue_next` says what a 1 x 1 queue met, as the rlimit may be used up by the user's
+/// other queues, which the facts cannot show).
+fn mqueue(call: &str, errno: Errno, f: &Facts, need: Need) -> String {
     use Errno::*;
+    let (msgs, size) = need.queue;
+    let said = |e: Errno| errno == e || need.queue_next == Some(e);
     let show = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
     match errno {
         EINVAL | EMFILE | ENOSPC if call == "mq_open" || errno != EINVAL => {
@@ -188,8 +198,8 @@ fn mqueue(call: &str, errno: Errno, f: &Facts, (msgs, size): (u64, u64)) -> Stri
             } else {
                 format!("{msgs} messages of {size} bytes")
             };
-            let low = short_sysctls(errno, f, (msgs, size));
-            let rlimit = short_rlimit(errno, f, (msgs, size));
+            let low = short_sysctls(said(ENOSPC), f, (msgs, size));
+            let rlimit = short_rlimit(said(EMFILE), f, (msgs, size));
             let mut parts = Vec::new();
             if !low.is_empty() {
                 let said: Vec<String> = low
@@ -198,7 +208,7 @@ fn mqueue(call: &str, errno: Errno, f: &Facts, (msgs, size): (u64, u64)) -> Stri
                         "queues_max" => format!(
                             "fs.mqueue.queues_max is {}{}",
                             show(*is),
-                            if errno == ENOSPC { " and all are in use" } else { "" }
+                            if said(ENOSPC) { " and all are in use" } else { "" }
                         ),
                         _ => format!("fs.mqueue.{name} is {}", show(*is)),
                     })
@@ -381,6 +391,35 @@ mod tests {
         );
         assert!(
             r.contains("--queues-max 256 --msg-max 64 --msgsize-max 65536)"),
+            "{r}"
+        );
+        // EINVAL first; a 1 x 1 queue then met ENOSPC: queues_max is named too
+        let next = Need {
+            queue_next: Some(Errno::ENOSPC),
+            ..big
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &full, next);
+        assert!(
+            r.starts_with("4 limits stop this queue, raise them all: fs.mqueue.queues_max is 4 and all are in use and"),
+            "{r}"
+        );
+        let ok = Facts {
+            queues_max: Some(256),
+            rlimit_msgqueue: Some(1 << 30),
+            ..f
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &ok, next);
+        assert!(
+            r.contains("queues_max is 256 and all are in use") && r.contains("--queues-max 512"),
+            "{r}"
+        );
+        let used = Need {
+            queue_next: Some(Errno::EMFILE),
+            ..big
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &ok, used);
+        assert!(
+            r.contains("RLIMIT_MSGQUEUE is 1073741824 bytes") && !r.contains("queues_max"),
             "{r}"
         );
         let r = remedy("message_queue", "mq_open", Errno::EMFILE, &f, big);
