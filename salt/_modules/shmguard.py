@@ -244,7 +244,7 @@ def _as_list(value):
     return [value]
 
 
-def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=None, bytes=None, mq_maxmsg=None, mq_msgsize=None, binary=None):  # pylint: disable=redefined-builtin,redefined-outer-name
+def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=None, bytes=None, mq_maxmsg=None, mq_msgsize=None, program=None, binary=None):  # pylint: disable=redefined-builtin,redefined-outer-name
     """
     Judge this minion against policies without changing anything: ``shmguard audit`` with JSON
     output. Returns the CLI's report with ``checks`` keyed by check id (each with its status,
@@ -280,6 +280,11 @@ def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=No
     mq_maxmsg, mq_msgsize
         The message queue the programs open (default 10 and 8192): the probe opens exactly that
         queue, the mqueue profile checks msg_max and msgsize_max allow it.
+
+    program
+        What the programs make in /dev/shm: lock, queue, executor or pool (the default); the
+        multiprocessing profile's free inodes and space fail when it cannot be made
+        (``shmguard audit --program``).
 
     binary
         The shmguard executable (see the module doc).
@@ -329,6 +334,8 @@ def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=No
     if bytes is not None:
         cmd += ["--bytes", str(bytes)]
     cmd += _queue_args(mq_maxmsg, mq_msgsize)
+    if program is not None:
+        cmd += ["--program", str(program)]
     return _verdict("audit", *_json(cmd, stdin=stdin))
 
 
@@ -342,7 +349,7 @@ def _queue_args(mq_maxmsg, mq_msgsize):
     return args
 
 
-def probe(user=None, bytes=None, mq_maxmsg=None, mq_msgsize=None, binary=None):  # pylint: disable=redefined-builtin
+def probe(user=None, bytes=None, mq_maxmsg=None, mq_msgsize=None, program=None, binary=None):  # pylint: disable=redefined-builtin
     """
     Do what real programs do with /dev/shm and /dev/mqueue (shared memory, named semaphores as
     Python's SemLock, message queues, reserving ``bytes``, executable mappings), as ``user`` or
@@ -355,10 +362,14 @@ def probe(user=None, bytes=None, mq_maxmsg=None, mq_msgsize=None, binary=None): 
 
     bytes
         Reserve this many bytes of real pages in /dev/shm, e.g. 1G (plus a header page and, beside
-        them, the semaphores of a ProcessPoolExecutor(4)).
+        them, the semaphores of ``program``).
 
     mq_maxmsg, mq_msgsize
         Open a message queue of this shape (default 10 messages of 8192 bytes).
+
+    program
+        What the programs make in /dev/shm: lock, queue, executor or pool (the default); free
+        inodes and space fail when it cannot be made (``shmguard probe --program``).
 
     binary
         The shmguard executable (see the module doc).
@@ -378,6 +389,8 @@ def probe(user=None, bytes=None, mq_maxmsg=None, mq_msgsize=None, binary=None): 
     if bytes is not None:
         cmd += ["--bytes", str(bytes)]
     cmd += _queue_args(mq_maxmsg, mq_msgsize)
+    if program is not None:
+        cmd += ["--program", str(program)]
     return _verdict("probe", *_json(cmd))
 
 

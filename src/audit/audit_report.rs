@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::probe::{ProbeReport, ProbeStatus};
 use crate::spec::Params;
 
-/// A check's verdict. `warn`: the programs the check describes work now, but the headroom
-/// (free inodes, free bytes after the reservation) is below the documented recommendation and
-/// some programs of that kind would fail; it names what to raise and by how much. A warning
+/// A check's verdict. `warn`: the program the check describes can be made, but the headroom
+/// beyond it (free inodes, free bytes) is below the documented recommendation, so more objects
+/// or a second program would fail; it names what to raise and by how much. A warning
 /// keeps a report compliant (exit 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -1,8 +1,8 @@
 //! Conditions: audit checks that are not a desired value of the planner but a property
 //! programs need — the mount is writable (per-mount flag AND superblock), its root lets every
 //! user create and no one delete another's objects (1777 or 1733; 0777 is a security problem),
-//! there are free inodes and space (fail when the programs cannot work, warn below the
-//! recommended headroom, after any reservation), an mqueue limit is at least what the
+//! there are free inodes and space for the program (`room::judge`, the probe's own verdict:
+//! fail when it cannot be made, warn below the recommended headroom beyond it), an mqueue limit is at least what the
 //! programs' queue asks for (an unmounted /dev/mqueue is the kernel's internal mount, rw and
 //! 1777). Each is a key, a judgement and a remedy; adding one is one variant here and one
 //! entry in a profile. Pure: no I/O.
@@ -10,20 +10,18 @@
 use crate::audit::audit_report::Status;
 use crate::observe::{LiveMount, Observed};
 use crate::probe::facts::Space;
-use crate::probe::needs::{
-    EXECUTOR_INODES, EXECUTOR_PAGES, EXECUTOR_SEMAPHORES, ONE_LOCK_INODES, ONE_LOCK_PAGES,
-    TYPICAL_MSGS, TYPICAL_MSGSIZE,
-};
+use crate::probe::needs::{Program, TYPICAL_MSGS, TYPICAL_MSGSIZE};
 use crate::probe::{ProbeStatus, room};
-use crate::spec::HumanBytes;
 
-/// What the audited programs use, beyond the profile: the bytes they share (`audit --probe
-/// --bytes`) and the queue they open (`--mq-maxmsg`, `--mq-msgsize`, or a policy target's
-/// `mq_maxmsg`/`mq_msgsize`).
+/// What the audited programs use, beyond the profile: the multiprocessing objects they make
+/// (`--program`), the bytes they share (`audit --probe --bytes`) and the queue they open
+/// (`--mq-maxmsg`, `--mq-msgsize`, or a policy target's `mq_maxmsg`/`mq_msgsize`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Needs {
-    /// data bytes shared through /dev/shm (a header page and a ProcessPoolExecutor(4)'s
-    /// semaphores are reserved beside them)
+    /// the multiprocessing objects they make (default: a Pool, the most)
+    pub program: Program,
+    /// data bytes shared through /dev/shm (a header page and the program's semaphores are
+    /// reserved beside them)
     pub bytes: Option<u64>,
     /// (messages, bytes each) of the queue programs open
     pub queue: (u64, u64),
@@ -32,8 +30,19 @@ pub struct Needs {
 impl Default for Needs {
     fn default() -> Needs {
         Needs {
+            program: Program::default(),
             bytes: None,
             queue: (TYPICAL_MSGS, TYPICAL_MSGSIZE),
+        }
+    }
+}
+
+impl Needs {
+    /// The program whose room /dev/shm is judged for (as `probe` judges it).
+    pub fn shape(&self) -> room::Shape {
+        room::Shape {
+            program: self.program,
+            bytes: self.bytes,
         }
     }
 }
@@ -46,10 +55,11 @@ pub enum Condition {
     /// the root is world-writable and sticky: every user can create; no one can delete
     /// another's objects
     SharedSticky,
-    /// free inodes: fail when not even a Lock (or, with `bytes`, the data and an executor's
-    /// semaphores) fits, warn below the recommended headroom; an unlimited tmpfs passes
+    /// free inodes: fail when the program (`Needs::program` and, with `bytes`, its data)
+    /// cannot be made, warn below the recommended headroom beyond it; an unlimited tmpfs
+    /// passes. Judged by `room::judge`, as the probe judges it.
     FreeInodes,
-    /// free bytes, judged like FreeInodes, after the reservation
+    /// free bytes, judged like FreeInodes
     FreeSpace,
     /// fs.mqueue.msg_max is at least the messages of the programs' queue
     MsgMax,
@@ -154,51 +164,13 @@ impl Condition {
                     )),
                 }
             }
-            Condition::FreeInodes => {
-                let s = space_of(live, page);
-                let v = match needs.bytes {
-                    None => room::inodes(
-                        &s,
-                        ONE_LOCK_INODES,
-                        "a multiprocessing Lock (one named semaphore)",
-                        "",
-                    ),
-                    Some(_) => room::inodes(
-                        &s,
-                        1 + EXECUTOR_INODES,
-                        &format!(
-                            "the shared segment and a ProcessPoolExecutor(4)'s {EXECUTOR_SEMAPHORES} semaphores"
-                        ),
-                        "",
-                    ),
-                };
-                audit_verdict(v)
-            }
-            Condition::FreeSpace => {
-                let mut s = space_of(live, page);
-                let Some(bytes) = needs.bytes else {
-                    let lock = "a multiprocessing Lock (one named semaphore)";
-                    return audit_verdict(room::space(&s, ram, ONE_LOCK_PAGES * page, lock, ""));
-                };
-                // judged AFTER the reservation: the data, its header page and the executor's
-                // semaphores
-                let reserve = bytes + page + EXECUTOR_PAGES * page;
-                let what = format!(
-                    "{} and a header page with a ProcessPoolExecutor(4)'s {EXECUTOR_SEMAPHORES} semaphores beside them",
-                    HumanBytes(bytes)
-                );
-                if s.free_bytes < reserve {
-                    return audit_verdict(room::space(&s, ram, reserve, &what, ""));
-                }
-                s.free_bytes -= reserve;
-                let after = format!(" after reserving {}", HumanBytes(reserve));
-                audit_verdict(room::space(
-                    &s,
-                    ram,
-                    0,
-                    &format!("beyond {what}, nothing"),
-                    &after,
-                ))
+            Condition::FreeInodes | Condition::FreeSpace => {
+                let room = room::judge(&space_of(live, page), ram, page, &needs.shape());
+                audit_verdict(if self == Condition::FreeInodes {
+                    room.inodes
+                } else {
+                    room.space
+                })
             }
             Condition::MsgMax | Condition::MsgsizeMax | Condition::MinLimit(..) => {
                 unreachable!("judged above")
@@ -237,6 +209,7 @@ mod tests {
     use crate::observe::{PathKind, Usage};
 
     const N: Needs = Needs {
+        program: Program::Pool,
         bytes: None,
         queue: (TYPICAL_MSGS, TYPICAL_MSGSIZE),
     };
@@ -309,18 +282,22 @@ mod tests {
     }
 
     #[test]
-    fn issue_18_room_fails_below_a_lock_and_warns_below_the_recommendation() {
+    fn issue_23_room_fails_when_the_program_cannot_be_made() {
         let j = |c: Condition, inodes, pages, needs: &Needs| {
             c.judge("/dev/shm", &observed(0o1777, false, inodes, pages), needs)
         };
-        // 100 inodes: 99 used leaves 1, less than a Lock's 2
-        let (s, why) = j(Condition::FreeInodes, 99, 0, &N);
-        assert_eq!(s, Status::Fail, "{why}");
-        assert!(why.contains("--nr-inodes"), "{why}");
+        // 100 inodes: 97 used leaves 3: a Lock works, the default program (a Pool) does not
         let (s, why) = j(Condition::FreeInodes, 97, 0, &N);
-        assert_eq!(s, Status::Warn, "3 free: Lock and Pool work");
-        assert!(why.contains("raise nr_inodes by 13, to 113"), "{why}");
-        assert_eq!(j(Condition::FreeInodes, 80, 0, &N).0, Status::Pass);
+        assert_eq!(s, Status::Fail, "{why}");
+        assert!(why.contains("--nr-inodes 1128"), "{why}");
+        let lock = Needs {
+            program: Program::Lock,
+            ..N
+        };
+        let (s, why) = j(Condition::FreeInodes, 97, 0, &lock);
+        assert_eq!(s, Status::Warn, "{why}");
+        assert!(why.contains("raise nr_inodes by 15, to 115"), "{why}");
+        assert_eq!(j(Condition::FreeInodes, 77, 0, &N).0, Status::Pass);
         let (s, why) = j(Condition::FreeSpace, 1, 4096, &N);
         assert_eq!(s, Status::Fail);
         assert!(why.starts_with("0B free of 16M"), "{why}");
@@ -328,9 +305,43 @@ mod tests {
         assert_eq!(j(Condition::FreeSpace, 1, 4096 - 10, &N).0, Status::Warn);
     }
 
+    /// The audit asks the probe's function: one state and one shape, one verdict.
     #[test]
-    fn issue_18_free_space_is_judged_after_the_reservation() {
-        // 16M, nothing used; the data fills all but 4 pages: the executor's 5 do not fit
+    fn issue_23_the_audit_s_verdict_is_room_judge_s() {
+        for (used_inodes, used_pages) in [(97, 0), (1, 4090), (1, 0), (90, 4000)] {
+            for program in Program::WORDS.map(|w| Program::parse(w).unwrap()) {
+                for bytes in [None, Some(1 << 20), Some((16 << 20) - 4096)] {
+                    let needs = Needs {
+                        program,
+                        bytes,
+                        ..N
+                    };
+                    let o = observed(0o1777, false, used_inodes, used_pages);
+                    let room = room::judge(
+                        &space_of(o.live.as_ref().unwrap(), 4096),
+                        4 << 30,
+                        4096,
+                        &needs.shape(),
+                    );
+                    let st = |p: ProbeStatus| match p {
+                        ProbeStatus::Fail => Status::Fail,
+                        ProbeStatus::Warn => Status::Warn,
+                        _ => Status::Pass,
+                    };
+                    let inodes = Condition::FreeInodes.judge("/dev/shm", &o, &needs).0;
+                    let space = Condition::FreeSpace.judge("/dev/shm", &o, &needs).0;
+                    assert_eq!(
+                        (inodes, space),
+                        (st(room.inodes.status), st(room.space.status))
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn issue_18_free_space_is_judged_with_the_data() {
+        // 16M, nothing used; the data fills all but 4 pages: a Pool's 6 do not fit
         let needs = Needs {
             bytes: Some((16 << 20) - 5 * 4096),
             ..N

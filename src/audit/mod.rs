@@ -191,9 +191,7 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
             {
                 let page = observed.host.page_size;
                 let used = observed.live.as_ref().map_or(0, |l| l.usage.used_pages) * page;
-                let want = needs.bytes.map_or(page, |b| {
-                    b + page * (1 + crate::probe::needs::EXECUTOR_PAGES)
-                }) + crate::probe::needs::RECOMMENDED_BYTES;
+                let want = needs.shape().space(page) + crate::probe::needs::RECOMMENDED_BYTES;
                 detail += &format!("; {}", advice(rt, shm_size(&observed), used + want));
             }
             result.checks.push(CheckResult {

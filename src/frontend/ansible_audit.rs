@@ -12,7 +12,7 @@ use clap::Parser;
 use crate::frontend::audit_cli::{AuditArgs, build_report};
 
 /// The parameters and what each accepts, in AnsibleModule's wording.
-const PARAMS: [&str; 10] = [
+const PARAMS: [&str; 11] = [
     "bytes",
     "fstab",
     "fstab_path",
@@ -22,6 +22,7 @@ const PARAMS: [&str; 10] = [
     "policy",
     "probe",
     "profile",
+    "program",
     "user",
 ];
 
@@ -129,6 +130,7 @@ fn args_of(
         ("--bytes", "bytes"),
         ("--mq-maxmsg", "mq_maxmsg"),
         ("--mq-msgsize", "mq_msgsize"),
+        ("--program", "program"),
     ] {
         if let Some(v) = string(key, args.get(key))? {
             // --flag=VALUE: a value that starts with `-` is still the value
@@ -195,7 +197,7 @@ mod tests {
         assert_eq!(out["failed"], true);
         assert_eq!(
             out["msg"],
-            "Unsupported parameters for (shmguard.shm.audit) module: zzz. Supported parameters include: bytes, fstab, fstab_path, init, mq_maxmsg, mq_msgsize, policy, probe, profile, user."
+            "Unsupported parameters for (shmguard.shm.audit) module: zzz. Supported parameters include: bytes, fstab, fstab_path, init, mq_maxmsg, mq_msgsize, policy, probe, profile, program, user."
         );
     }
 
@@ -245,6 +247,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!((a.queue.mq_maxmsg, a.queue.mq_msgsize), (64, 65536));
+        // the program's shape judges the profile's room, probe or not
+        let (a, _) = args_of(json!({"program": "lock"}).as_object().unwrap(), "m").unwrap();
+        assert_eq!(a.program.program(), crate::probe::Program::Lock);
+        let out = run_json(json!({"program": "thread"}));
+        assert!(
+            out["msg"]
+                .as_str()
+                .unwrap()
+                .contains("invalid value 'thread'"),
+            "{out}"
+        );
         let out = run_json(json!({"mq_maxmsg": 64}));
         assert_eq!(
             out["msg"],

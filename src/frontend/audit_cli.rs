@@ -50,11 +50,30 @@ pub struct AuditArgs {
     #[arg(long, requires = "probe")]
     pub user: Option<String>,
     /// With --probe: bytes to reserve in /dev/shm, e.g. 1G; the multiprocessing profile then
-    /// judges the room left after them (and a ProcessPoolExecutor(4)'s semaphores)
+    /// judges the room for them and, beside them, the --program's semaphores
     #[arg(long, requires = "probe")]
     pub bytes: Option<String>,
     #[command(flatten)]
+    pub program: ProgramArgs,
+    #[command(flatten)]
     pub queue: QueueArgs,
+}
+
+/// The multiprocessing objects a program makes (probe, and the multiprocessing profile's room).
+#[derive(Debug, Args)]
+pub struct ProgramArgs {
+    /// What the programs make in /dev/shm: lock (a multiprocessing.Lock: 2 free inodes),
+    /// queue (a Queue: 4), executor (a ProcessPoolExecutor: 6) or pool (a Pool: 7); free inodes
+    /// and space fail when it cannot be made, warn below the recommended headroom beyond it
+    #[arg(long, value_parser = crate::probe::Program::WORDS, default_value = "pool")]
+    pub program: String,
+}
+
+impl ProgramArgs {
+    pub fn program(&self) -> crate::probe::Program {
+        // clap only lets the words through
+        crate::probe::Program::parse(&self.program).unwrap_or_default()
+    }
 }
 
 /// The message queue a program opens (probe, and the mqueue profile's limits).
@@ -73,10 +92,12 @@ pub struct ProbeArgs {
     /// Run as this user (name or uid); needs root [default: the calling user]
     #[arg(long)]
     pub user: Option<String>,
-    /// Reserve this many bytes of real pages in /dev/shm, e.g. 1G, plus a header page and a
-    /// ProcessPoolExecutor(4)'s semaphores beside them [default: none, no reservation]
+    /// Reserve this many bytes of real pages in /dev/shm, e.g. 1G, plus a header page and the
+    /// --program's semaphores beside them [default: none, no reservation]
     #[arg(long)]
     pub bytes: Option<String>,
+    #[command(flatten)]
+    pub program: ProgramArgs,
     #[command(flatten)]
     pub queue: QueueArgs,
     /// text or json [default: text on a terminal, else json]
@@ -101,7 +122,11 @@ fn default_format(given: Option<&str>, output: &Option<String>) -> String {
     })
 }
 
-fn probe_options(bytes: &Option<String>, q: &QueueArgs) -> Result<ProbeOptions, String> {
+fn probe_options(
+    bytes: &Option<String>,
+    program: &ProgramArgs,
+    q: &QueueArgs,
+) -> Result<ProbeOptions, String> {
     use crate::probe::needs::{HARD_MSGMAX, HARD_MSGSIZEMAX};
     for (name, v, max) in [
         ("mq-maxmsg", q.mq_maxmsg, HARD_MSGMAX),
@@ -129,6 +154,7 @@ fn probe_options(bytes: &Option<String>, q: &QueueArgs) -> Result<ProbeOptions, 
     };
     Ok(ProbeOptions {
         bytes,
+        program: program.program(),
         mq_maxmsg: q.mq_maxmsg,
         mq_msgsize: q.mq_msgsize,
     })
@@ -211,7 +237,7 @@ pub fn build_report(
     for p in &profiles {
         targets.extend(policy::profile(p)?);
     }
-    let options = probe_options(&a.bytes, &a.queue)?;
+    let options = probe_options(&a.bytes, &a.program, &a.queue)?;
     let probe = if a.probe {
         let r = crate::probe::run_as(a.user.as_deref(), options);
         // It could not start (an unknown --user): an error, not an audit.
@@ -228,6 +254,7 @@ pub fn build_report(
         container: crate::observe::container::detect_here(),
         init: a.init.as_deref().and_then(|w| Init::parse(w).ok()),
         needs: crate::audit::Needs {
+            program: options.program,
             bytes: options.bytes,
             queue: (options.mq_maxmsg, options.mq_msgsize),
         },
@@ -236,7 +263,7 @@ pub fn build_report(
 }
 
 pub fn probe(p: &ProbeArgs) -> i32 {
-    let opts = match probe_options(&p.bytes, &p.queue) {
+    let opts = match probe_options(&p.bytes, &p.program, &p.queue) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("shmguard probe: {e}");

@@ -3,7 +3,16 @@
 use crate::plan::{Plan, PlanError, check_readable, replace_file};
 use crate::spec::Desired;
 
-const HEADER: &[u8] = b"# POSIX message queue limits for /dev/mqueue, managed by shmguard";
+/// The first line of a sysctl file shmguard creates, naming the mqueue path it manages (the
+/// limits are the IPC namespace's, but the reader wants to know which target wrote them); a
+/// control character in the path would end the comment, so it is shown as `?`.
+fn header(path: &str) -> Vec<u8> {
+    let shown: String = path
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    format!("# POSIX message queue limits for {shown}, managed by shmguard").into_bytes()
+}
 
 pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     if !d.state.persistent() || d.mqueue.managed().is_empty() {
@@ -22,7 +31,7 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     }
     let mut doc = file.doc.clone();
     if !file.exists() {
-        doc.file.append(HEADER.to_vec());
+        doc.file.append(header(&d.path));
     }
     let mut changes = Vec::new();
     for (name, want) in d.mqueue.managed() {
@@ -40,4 +49,21 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     let step = replace_file(file, "sysctl_path", doc, after, d.backup, summary)?;
     plan.steps.push(step);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header;
+
+    #[test]
+    fn the_header_names_the_managed_path() {
+        assert_eq!(
+            header("/srv/mq"),
+            b"# POSIX message queue limits for /srv/mq, managed by shmguard"
+        );
+        assert_eq!(
+            header("/srv/a\nb"),
+            b"# POSIX message queue limits for /srv/a?b, managed by shmguard"
+        );
+    }
 }

@@ -1,8 +1,9 @@
 //! `shmguard probe`: the functional check — as the current user or another one (and, for root,
 //! as an unprivileged user too), do what real programs do (shared memory, named semaphores,
 //! a message queue of the program's shape and one of the default shape, reserving space with
-//! multiprocessing's locks beside it, executable mappings), look at the room left (free space
-//! and inodes), and report each as pass, warn or fail with errno and a remedy that fixes it.
+//! the program's semaphores beside it, executable mappings), judge the room in /dev/shm for the
+//! program (`room::judge`, as the multiprocessing profile does), and report each as pass, warn
+//! or fail with errno and a remedy that fixes it.
 //! Creates only uniquely named objects and removes them again, also on failure.
 
 mod as_user;
@@ -21,9 +22,8 @@ pub use as_user::run_as;
 pub use facts::{Facts, Space};
 pub use needs::{TYPICAL_MSGS, TYPICAL_MSGSIZE};
 
-use needs::{
-    EXECUTOR_INODES, EXECUTOR_PAGES, EXECUTOR_SEMAPHORES, ONE_LOCK_INODES, ONE_LOCK_PAGES,
-};
+pub use needs::Program;
+use nix::errno::Errno;
 use remedy::Need;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -81,8 +81,12 @@ impl ProbeReport {
 pub struct ProbeOptions {
     /// bytes to reserve in /dev/shm (None: skip); one page more is reserved, as real
     /// programs (numpy via SharedArray, multiprocessing.shared_memory) map a header page too,
-    /// and beside it the semaphores a ProcessPoolExecutor(4) holds
+    /// and beside it the semaphores `program` holds
     pub bytes: Option<u64>,
+    /// the multiprocessing objects the program makes (`--program`): the room in /dev/shm is
+    /// judged for them
+    #[serde(default)]
+    pub program: Program,
     /// the message queue the program opens: messages (mq_maxmsg)
     pub mq_maxmsg: u64,
     /// ... and bytes per message (mq_msgsize)
@@ -93,6 +97,7 @@ impl Default for ProbeOptions {
     fn default() -> ProbeOptions {
         ProbeOptions {
             bytes: None,
+            program: Program::default(),
             mq_maxmsg: TYPICAL_MSGS,
             mq_msgsize: TYPICAL_MSGSIZE,
         }
@@ -129,14 +134,29 @@ impl Checks<'_> {
         let object = format!("/shmguard-probe-{}-{name}", std::process::id());
         match f(&object) {
             Ok(()) => self.push(name, ProbeStatus::Pass, what, None),
-            Err(e) => self.out.push(ProbeCheck {
-                name: name.into(),
-                user: self.user.into(),
-                status: ProbeStatus::Fail,
-                errno: Some(format!("{}: {:?}", e.call, e.errno)),
-                detail: format!("{what}: {} failed: {}", e.call, e.errno.desc()),
-                remedy: Some(remedy::remedy(name, e.call, e.errno, self.facts, need)),
-            }),
+            Err(e) => {
+                let mut need = need;
+                if name.starts_with("message_queue")
+                    && e.call == "mq_open"
+                    && e.errno == Errno::EINVAL
+                {
+                    // the kernel refused the shape before looking at RLIMIT_MSGQUEUE; whether
+                    // the user's queues have used it up shows on a 1 x 1 queue, which no shape
+                    // limit refuses: the remedy names that too
+                    let small = format!("{object}-small");
+                    need.queue_next = posix_ipc::message_queue(&small, Some((1, 1)))
+                        .err()
+                        .map(|e| e.errno);
+                }
+                self.out.push(ProbeCheck {
+                    name: name.into(),
+                    user: self.user.into(),
+                    status: ProbeStatus::Fail,
+                    errno: Some(format!("{}: {:?}", e.call, e.errno)),
+                    detail: format!("{what}: {} failed: {}", e.call, e.errno.desc()),
+                    remedy: Some(remedy::remedy(name, e.call, e.errno, self.facts, need)),
+                })
+            }
         }
     }
 
@@ -144,9 +164,28 @@ impl Checks<'_> {
         self.push(name, v.status, v.detail, v.remedy);
     }
 
-    /// Free inodes and space of /dev/shm: fail when not even a multiprocessing Lock fits, warn
-    /// below the recommended headroom.
-    fn room(&mut self) {
+    /// A space remedy inside a container also names the runtime's lever, for the size the
+    /// program needs beside what is used (as the audit's free_space detail does).
+    fn in_container(&self, remedy: String, s: &Space, shape: &room::Shape) -> String {
+        let f = self.facts;
+        match f.container {
+            Some(rt) => {
+                let want =
+                    s.used_bytes + shape.space(f.page_size.max(1)) + needs::RECOMMENDED_BYTES;
+                let size = Some(s.size_bytes).filter(|b| *b > 0);
+                format!(
+                    "{remedy}; {}",
+                    crate::observe::container::advice(rt, size, want)
+                )
+            }
+            None => remedy,
+        }
+    }
+
+    /// Free inodes and space of /dev/shm, judged for the program (`room::judge`, as the
+    /// multiprocessing profile judges them): fail when it cannot be made, warn below the
+    /// recommended headroom beyond it.
+    fn room(&mut self, shape: &room::Shape) {
         let f = self.facts;
         let page = f.page_size.max(1);
         let Some(s) = f.shm else {
@@ -167,8 +206,8 @@ impl Checks<'_> {
             self.push("free_space", ProbeStatus::Fail, why, Some(fix));
             return;
         };
-        let lock = "a multiprocessing Lock (one named semaphore)";
-        self.verdict("free_inodes", room::inodes(&s, ONE_LOCK_INODES, lock, ""));
+        let verdict = room::judge(&s, f.ram_bytes, page, shape);
+        self.verdict("free_inodes", verdict.inodes);
         if let Some(rt) = f.container {
             let size = s.size_bytes;
             let default = size == crate::observe::container::DOCKER_DEFAULT_SHM;
@@ -192,79 +231,78 @@ impl Checks<'_> {
                 None,
             );
         }
-        let need = ONE_LOCK_PAGES * page;
-        self.verdict("free_space", room::space(&s, f.ram_bytes, need, lock, ""));
+        let mut space = verdict.space;
+        space.remedy = space.remedy.map(|r| self.in_container(r, &s, shape));
+        self.verdict("free_space", space);
     }
 
-    /// Reserves `bytes` plus a header page (fail when they do not fit) and, beside them, the
-    /// semaphores of a ProcessPoolExecutor(4) (warn when those do not fit: a program sharing
-    /// the bytes works, one with an executor does not); while all is held, judges the room
-    /// left against the recommended headroom (warn below it).
-    fn reserve(&mut self, bytes: u64) {
+    /// Does what the program does: reserves `bytes` plus a header page of real pages and,
+    /// beside them, the named semaphores of `shape.program`, then frees them. Fails when any
+    /// of it does not fit (the program cannot be made); the remedy is the room verdict's (the
+    /// same as free_space's or free_inodes'), so probe and audit name one fix. Whether the
+    /// headroom left is enough is free_space's and free_inodes' verdict.
+    fn reserve(&mut self, shape: &room::Shape, bytes: u64) {
         let f = self.facts;
         let page = f.page_size.max(1);
         let total = bytes.saturating_add(page);
+        let sems = shape.program.semaphores();
         let what = format!(
-            "allocate {} plus a {} header page of real pages in /dev/shm, as a program sharing {} does, and beside them the {EXECUTOR_SEMAPHORES} semaphores of a ProcessPoolExecutor(4)",
+            "allocate {} plus a {} header page of real pages in /dev/shm, as a program sharing {} does, and beside them the {sems} named semaphores of {}",
             HumanBytes(bytes),
             HumanBytes(page),
-            HumanBytes(bytes)
+            HumanBytes(bytes),
+            shape.program.describe()
         );
-        // what to make room for: the data, the locks, and the recommended headroom after them
-        let with_locks = Need {
-            bytes: total + EXECUTOR_PAGES * page + needs::RECOMMENDED_BYTES,
-            inodes: 1 + EXECUTOR_INODES,
-            ..Need::default()
-        };
         let object = format!("/shmguard-probe-{}-reserve", std::process::id());
-        let after = || Space::of("/dev/shm");
-        let failed = |e: posix_ipc::Failure, status, detail: String| ProbeCheck {
-            name: "reserve".into(),
-            user: self.user.into(),
-            status,
-            errno: Some(format!("{}: {:?}", e.call, e.errno)),
-            detail,
-            remedy: Some(remedy::remedy("reserve", e.call, e.errno, f, with_locks)),
-        };
-        let check = match posix_ipc::reserve(&object, total, EXECUTOR_SEMAPHORES, after) {
-            Err(e) => failed(
+        let failure = match posix_ipc::reserve(&object, total, sems) {
+            Ok(None) => None,
+            Ok(Some(e)) => Some((
                 e,
-                ProbeStatus::Fail,
-                format!("{what}: {} failed: {}", e.call, e.errno.desc()),
-            ),
-            Ok((Some(e), _)) => failed(
-                e,
-                ProbeStatus::Warn,
                 format!(
-                    "{what}: the {} fit, but the semaphores beside them do not ({} failed: {}), so a program sharing them through a process pool fails",
+                    "{what}: the {} fit, but the semaphores beside them do not ({} failed: {}), so the program cannot be made",
                     HumanBytes(total),
                     e.call,
                     e.errno.desc()
                 ),
-            ),
-            Ok((None, left)) => {
-                let held = format!(
-                    " while {} and {EXECUTOR_SEMAPHORES} semaphores are held",
-                    HumanBytes(total)
-                );
-                let low = left.and_then(|left| {
-                    [
-                        room::space(&left, f.ram_bytes, 0, "", &held),
-                        room::inodes(&left, 0, "", &held),
-                    ]
-                    .into_iter()
-                    .find(|v| v.status == ProbeStatus::Warn)
+            )),
+            Err(e) => Some((e, format!("{what}: {} failed: {}", e.call, e.errno.desc()))),
+        };
+        let check = match failure {
+            None => ProbeCheck {
+                name: "reserve".into(),
+                user: self.user.into(),
+                status: ProbeStatus::Pass,
+                errno: None,
+                detail: what,
+                remedy: None,
+            },
+            Some((e, detail)) => {
+                // the room verdict's remedy when it saw this coming; else by the errno
+                let judged = f.shm.and_then(|s| {
+                    let v = room::judge(&s, f.ram_bytes, page, shape);
+                    if v.inodes.status == ProbeStatus::Fail {
+                        v.inodes.remedy
+                    } else if v.space.status == ProbeStatus::Fail {
+                        v.space.remedy.map(|r| self.in_container(r, &s, shape))
+                    } else {
+                        None
+                    }
                 });
+                let need = Need {
+                    bytes: shape.space(page) + needs::RECOMMENDED_BYTES,
+                    inodes: shape.inodes(),
+                    ..Need::default()
+                };
                 ProbeCheck {
                     name: "reserve".into(),
                     user: self.user.into(),
-                    status: low.as_ref().map_or(ProbeStatus::Pass, |v| v.status),
-                    errno: None,
-                    detail: match &low {
-                        Some(v) => format!("{what}: works, but {}", v.detail),
-                        None => what,
-                    },
-                    remedy: low.and_then(|v| v.remedy),
+                    status: ProbeStatus::Fail,
+                    errno: Some(format!("{}: {:?}", e.call, e.errno)),
+                    detail,
+                    remedy: Some(
+                        judged
+                            .unwrap_or_else(|| remedy::remedy("reserve", e.call, e.errno, f, need)),
+                    ),
                 }
             }
         };
@@ -334,14 +372,18 @@ pub fn probe(opts: ProbeOptions, user: &str, room: bool) -> Vec<ProbeCheck> {
     c.run(
         "semaphore",
         "open, post, wait and unlink a named semaphore (Python multiprocessing's SemLock)".into(),
-        one(ONE_LOCK_INODES),
+        one(Program::Lock.inodes()),
         &posix_ipc::semaphore,
     );
+    let shape = room::Shape {
+        program: opts.program,
+        bytes: opts.bytes,
+    };
     if room {
-        c.room();
+        c.room(&shape);
     }
     if let Some(bytes) = opts.bytes {
-        c.reserve(bytes);
+        c.reserve(&shape, bytes);
     }
     let (msgs, size) = (opts.mq_maxmsg, opts.mq_msgsize);
     let typical = (msgs, size) == (TYPICAL_MSGS, TYPICAL_MSGSIZE);

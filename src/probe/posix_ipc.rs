@@ -243,22 +243,15 @@ impl Drop for HeldSemaphore {
 }
 
 /// Reserves `bytes` of real pages in /dev/shm (Err when they do not fit) and, beside them,
-/// `locks` named semaphores (what multiprocessing's own locks take; the first failure among
-/// them is returned beside the result), then calls `after` while all of it is held (to judge
-/// the room left), and frees everything.
-pub fn reserve<T>(
-    name: &str,
-    bytes: u64,
-    locks: u64,
-    after: impl FnOnce() -> T,
-) -> Result<(Option<Failure>, T), Failure> {
+/// `locks` named semaphores (what multiprocessing's objects take; the first failure among
+/// them is returned), holds all of it at once, as the program does, and frees everything.
+pub fn reserve(name: &str, bytes: u64, locks: u64) -> Result<Option<Failure>, Failure> {
     let obj = ShmObject::create(name)?;
     obj.reserve(bytes)?;
     let held = (0..locks)
         .map(|i| HeldSemaphore::open(&format!("{name}-lock{i}")))
         .collect::<Result<Vec<_>, _>>();
-    let r = after();
-    Ok((held.err(), r))
+    Ok(held.err())
 }
 
 /// Whether a mapping of a /dev/shm object may be executable (EPERM under noexec). A failure

@@ -16,6 +16,10 @@ pub struct Need {
     pub inodes: u64,
     /// (messages, bytes each) of the queue it opened
     pub queue: (u64, u64),
+    /// when mq_open refused that shape with EINVAL: the errno a 1 x 1 queue then got, what
+    /// would stop the queue next (ENOSPC: queues_max all in use; EMFILE: RLIMIT_MSGQUEUE used
+    /// up by the user's queues)
+    pub queue_next: Option<Errno>,
 }
 
 /// A byte count where 0 means none (HumanBytes shows 0 as "unlimited").
@@ -99,7 +103,7 @@ fn mode(m: Option<u32>) -> String {
 pub fn remedy(check: &str, call: &str, errno: Errno, f: &Facts, need: Need) -> String {
     use Errno::*;
     if check.starts_with("message_queue") {
-        return mqueue(call, errno, f, need.queue);
+        return mqueue(call, errno, f, need);
     }
     match errno {
         EACCES | EPERM => format!(
@@ -126,11 +130,67 @@ pub fn remedy(check: &str, call: &str, errno: Errno, f: &Facts, need: Need) -> S
 /// The kernel's default RLIMIT_MSGQUEUE (MQ_BYTES_MAX).
 const DEFAULT_RLIMIT_MSGQUEUE: u64 = 819200;
 
-fn mqueue(call: &str, errno: Errno, f: &Facts, (msgs, size): (u64, u64)) -> String {
+/// What a queue of `msgs` x `size` needs of the sysctls, as `(limit, is, wanted)`, for each
+/// that falls short: msg_max and msgsize_max below the shape, queues_max when mq_open said all
+/// are in use (`full`: ENOSPC) or it is 0. Pure.
+fn short_sysctls(
+    full: bool,
+    f: &Facts,
+    (msgs, size): (u64, u64),
+) -> Vec<(&'static str, Option<u64>, u64)> {
+    let mut low = Vec::new();
+    if full || f.queues_max == Some(0) {
+        let want = f.queues_max.unwrap_or(0).saturating_mul(2).max(256);
+        low.push(("queues_max", f.queues_max, want));
+    }
+    if f.msg_max.is_none_or(|v| v < msgs) {
+        low.push(("msg_max", f.msg_max, msgs));
+    }
+    if f.msgsize_max.is_none_or(|v| v < size) {
+        low.push(("msgsize_max", f.msgsize_max, size));
+    }
+    low
+}
+
+/// The RLIMIT_MSGQUEUE part of a queue's remedy, when the soft limit is below what the queue
+/// counts against it or mq_open said so (`used`: EMFILE, the user's other queues count too).
+/// Pure.
+fn short_rlimit(used: bool, f: &Facts, (msgs, size): (u64, u64)) -> Option<String> {
+    let limit = f.rlimit_msgqueue?;
+    let need = queue_bytes(msgs, size);
+    if !used && limit >= need {
+        return None;
+    }
+    let want = need.max(DEFAULT_RLIMIT_MSGQUEUE);
+    let head = format!(
+        "RLIMIT_MSGQUEUE is {limit} bytes, and a queue of {msgs} x {size} needs {need} bytes by the kernel's accounting ({msgs} x {size} of messages plus {} of headers and tree nodes), with the user's other queues on top: it is a per-user process limit, not a sysctl",
+        need - msgs * size
+    );
+    Some(match f.rlimit_msgqueue_hard.filter(|hard| *hard < want) {
+        None => format!(
+            "{head}; raise it where the program starts to {want} or more: `ulimit -q {want}` in its shell, `LimitMSGQUEUE={want}` in its systemd unit, or `USER - msgqueue {want}` in /etc/security/limits.conf"
+        ),
+        // ulimit -q cannot go past the hard limit without CAP_SYS_RESOURCE
+        Some(hard) => format!(
+            "{head}; its hard limit is {hard}, so `ulimit -q` alone cannot raise it: raise both where the program starts, to {want} or more: `LimitMSGQUEUE={want}` in its systemd unit, `USER - msgqueue {want}` in /etc/security/limits.conf (at the next login), or as root `prlimit --msgqueue={want}:{want}` around its start"
+        ),
+    })
+}
+
+/// A message queue that mq_open refused: every limit the queue falls short of, named at once
+/// (the sysctls in one `shmguard apply` line, then RLIMIT_MSGQUEUE with its bytes), so that
+/// following the remedy once makes the program work, whichever of them mq_open reported
+/// first (measured: the kernel counts queues against queues_max first, ENOSPC, then checks the
+/// shape against msg_max and msgsize_max, EINVAL, then RLIMIT_MSGQUEUE, EMFILE; after EINVAL,
+/// `need.queue_next` says what a 1 x 1 queue met, as the rlimit may be used up by the user's
+/// other queues, which the facts cannot show).
+fn mqueue(call: &str, errno: Errno, f: &Facts, need: Need) -> String {
     use Errno::*;
+    let (msgs, size) = need.queue;
+    let said = |e: Errno| errno == e || need.queue_next == Some(e);
     let show = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
     match errno {
-        EINVAL if call == "mq_open" => {
+        EINVAL | EMFILE | ENOSPC if call == "mq_open" || errno != EINVAL => {
             let shape = if (msgs, size) == (TYPICAL_MSGS, TYPICAL_MSGSIZE) {
                 format!(
                     "{msgs} messages of {size} bytes, posix_ipc's and the kernel's defaults"
@@ -138,55 +198,48 @@ fn mqueue(call: &str, errno: Errno, f: &Facts, (msgs, size): (u64, u64)) -> Stri
             } else {
                 format!("{msgs} messages of {size} bytes")
             };
-            let mut low = Vec::new();
-            let mut raise = String::new();
-            if f.msg_max.is_none_or(|v| v < msgs) {
-                low.push(format!("fs.mqueue.msg_max is {}", show(f.msg_max)));
-                raise += &format!(" --msg-max {msgs}");
+            let low = short_sysctls(said(ENOSPC), f, (msgs, size));
+            let rlimit = short_rlimit(said(EMFILE), f, (msgs, size));
+            let mut parts = Vec::new();
+            if !low.is_empty() {
+                let said: Vec<String> = low
+                    .iter()
+                    .map(|(name, is, _)| match *name {
+                        "queues_max" => format!(
+                            "fs.mqueue.queues_max is {}{}",
+                            show(*is),
+                            if said(ENOSPC) { " and all are in use" } else { "" }
+                        ),
+                        _ => format!("fs.mqueue.{name} is {}", show(*is)),
+                    })
+                    .collect();
+                let raise: String = low
+                    .iter()
+                    .map(|(name, _, want)| format!(" --{} {want}", name.replace('_', "-")))
+                    .collect();
+                let below = if low.iter().any(|(n, ..)| *n != "queues_max") {
+                    format!(", below the queue the program opens ({shape})")
+                } else {
+                    String::new()
+                };
+                parts.push(format!(
+                    "{}{below}: raise {} (shmguard apply --path /dev/mqueue{raise})",
+                    said.join(" and "),
+                    if low.len() == 1 { "it" } else { "them" }
+                ));
             }
-            if f.msgsize_max.is_none_or(|v| v < size) {
-                low.push(format!("fs.mqueue.msgsize_max is {}", show(f.msgsize_max)));
-                raise += &format!(" --msgsize-max {size}");
-            }
-            if low.is_empty() {
-                return format!(
+            parts.extend(rlimit);
+            match (parts.len(), errno) {
+                (0, EINVAL) => format!(
                     "mq_open refused a queue of {shape} with EINVAL although msg_max ({}) and msgsize_max ({}) allow it; shmguard has no remedy for that",
                     show(f.msg_max),
                     show(f.msgsize_max)
-                );
+                ),
+                (0, EMFILE) => "the process has too many open files or queues: raise its open-files limit (`ulimit -n`, systemd LimitNOFILE=)".into(),
+                (0, _) => format!("{call} failed with {errno:?}, which shmguard has no remedy for"),
+                (1, _) => parts.remove(0),
+                _ => format!("{} limits stop this queue, raise them all: {}", parts.len() + low.len() - 1, parts.join("; and ")),
             }
-            format!(
-                "{}, below the queue the program opens ({shape}): raise {} (shmguard apply --path /dev/mqueue{raise})",
-                low.join(" and "),
-                if low.len() == 1 { "it" } else { "them" }
-            )
-        }
-        EMFILE => match f.rlimit_msgqueue {
-            Some(limit) => {
-                let need = queue_bytes(msgs, size);
-                let want = need.max(DEFAULT_RLIMIT_MSGQUEUE);
-                let head = format!(
-                    "RLIMIT_MSGQUEUE is {limit} bytes, and a queue of {msgs} x {size} needs {need} bytes by the kernel's accounting ({msgs} x {size} of messages plus {} of headers and tree nodes), with the user's other queues on top: it is a per-user process limit, not a sysctl",
-                    need - msgs * size
-                );
-                match f.rlimit_msgqueue_hard.filter(|hard| *hard < want) {
-                    None => format!(
-                        "{head}; raise it where the program starts to {want} or more: `ulimit -q {want}` in its shell, `LimitMSGQUEUE={want}` in its systemd unit, or `USER - msgqueue {want}` in /etc/security/limits.conf"
-                    ),
-                    // ulimit -q cannot go past the hard limit without CAP_SYS_RESOURCE
-                    Some(hard) => format!(
-                        "{head}; its hard limit is {hard}, so `ulimit -q` alone cannot raise it: raise both where the program starts, to {want} or more: `LimitMSGQUEUE={want}` in its systemd unit, `USER - msgqueue {want}` in /etc/security/limits.conf (at the next login), or as root `prlimit --msgqueue={want}:{want}` around its start"
-                    ),
-                }
-            }
-            None => "the process has too many open files or queues: raise its open-files limit (`ulimit -n`, systemd LimitNOFILE=)".into(),
-        },
-        ENOSPC => {
-            let want = f.queues_max.unwrap_or(0).saturating_mul(2).max(256);
-            format!(
-                "fs.mqueue.queues_max is {} and all are in use: raise it (shmguard apply --path /dev/mqueue --queues-max {want})",
-                show(f.queues_max)
-            )
         }
         EROFS => "the mqueue filesystem is read-only: remount it read-write (shmguard apply --path /dev/mqueue -o rw)".into(),
         EACCES | EPERM => format!(
@@ -273,19 +326,37 @@ mod tests {
             queue: (10, 8192),
             ..Need::default()
         };
+        // all three fall short: one remedy names them all, whatever mq_open reported first
         let r = remedy("message_queue", "mq_open", Errno::EINVAL, &f, q);
         assert!(
-            r.ends_with("(shmguard apply --path /dev/mqueue --msg-max 10)"),
+            r.contains("(shmguard apply --path /dev/mqueue --queues-max 256 --msg-max 10); and RLIMIT_MSGQUEUE is 4096 bytes")
+                && r.starts_with("3 limits stop this queue"),
             "{r}"
         );
-        let r = remedy("message_queue", "mq_open", Errno::EMFILE, &f, q);
+        // only the rlimit: EMFILE is not queues_max
+        let rlimit_only = Facts {
+            msg_max: Some(10),
+            queues_max: Some(256),
+            ..f
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EMFILE, &rlimit_only, q);
         assert!(
             r.contains("ulimit -q") && r.contains("LimitMSGQUEUE=") && r.contains("msgqueue"),
             "{r}"
         );
-        assert!(!r.contains("queues_max"), "{r}");
-        let r = remedy("message_queue", "mq_open", Errno::ENOSPC, &f, q);
-        assert!(r.contains("--queues-max 256"), "{r}");
+        assert!(
+            !r.contains("queues_max") && !r.contains("limits stop"),
+            "{r}"
+        );
+        let queues_only = Facts {
+            rlimit_msgqueue: Some(819200),
+            ..rlimit_only
+        };
+        let r = remedy("message_queue", "mq_open", Errno::ENOSPC, &queues_only, q);
+        assert_eq!(
+            r,
+            "fs.mqueue.queues_max is 256 and all are in use: raise it (shmguard apply --path /dev/mqueue --queues-max 512)"
+        );
         let r = remedy("message_queue_default", "mq_open", Errno::EROFS, &f, q);
         assert!(r.contains("-o rw"), "{r}");
     }
@@ -302,12 +373,55 @@ mod tests {
             queue: (64, 65536),
             ..Need::default()
         };
+        // issue 23: EINVAL comes first, but the rlimit stops it next: one remedy names all
         let r = remedy("message_queue", "mq_open", Errno::EINVAL, &f, big);
         assert!(
-            r.starts_with("fs.mqueue.msg_max is 10 and fs.mqueue.msgsize_max is 8192, below the queue the program opens (64 messages of 65536 bytes)"),
+            r.starts_with("3 limits stop this queue, raise them all: fs.mqueue.msg_max is 10 and fs.mqueue.msgsize_max is 8192, below the queue the program opens (64 messages of 65536 bytes): raise them (shmguard apply --path /dev/mqueue --msg-max 64 --msgsize-max 65536); and RLIMIT_MSGQUEUE is 819200 bytes, and a queue of 64 x 65536 needs 4200448 bytes"),
             "{r}"
         );
-        assert!(r.ends_with("--msg-max 64 --msgsize-max 65536)"), "{r}");
+        assert!(r.contains("`ulimit -q 4200448`"), "{r}");
+        let full = Facts {
+            queues_max: Some(4),
+            ..f
+        };
+        let r = remedy("message_queue", "mq_open", Errno::ENOSPC, &full, big);
+        assert!(
+            r.starts_with("4 limits stop this queue, raise them all: fs.mqueue.queues_max is 4 and all are in use and fs.mqueue.msg_max is 10"),
+            "{r}"
+        );
+        assert!(
+            r.contains("--queues-max 256 --msg-max 64 --msgsize-max 65536)"),
+            "{r}"
+        );
+        // EINVAL first; a 1 x 1 queue then met ENOSPC: queues_max is named too
+        let next = Need {
+            queue_next: Some(Errno::ENOSPC),
+            ..big
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &full, next);
+        assert!(
+            r.starts_with("4 limits stop this queue, raise them all: fs.mqueue.queues_max is 4 and all are in use and"),
+            "{r}"
+        );
+        let ok = Facts {
+            queues_max: Some(256),
+            rlimit_msgqueue: Some(1 << 30),
+            ..f
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &ok, next);
+        assert!(
+            r.contains("queues_max is 256 and all are in use") && r.contains("--queues-max 512"),
+            "{r}"
+        );
+        let used = Need {
+            queue_next: Some(Errno::EMFILE),
+            ..big
+        };
+        let r = remedy("message_queue", "mq_open", Errno::EINVAL, &ok, used);
+        assert!(
+            r.contains("RLIMIT_MSGQUEUE is 1073741824 bytes") && !r.contains("queues_max"),
+            "{r}"
+        );
         let r = remedy("message_queue", "mq_open", Errno::EMFILE, &f, big);
         assert!(
             r.contains("needs 4200448 bytes") && r.contains("`ulimit -q 4200448`"),

@@ -181,8 +181,8 @@ fn the_summary_counts_the_probe_s_checks() {
     let probe_checks = v["probe"]["checks"].as_array().unwrap().len();
     assert_eq!(v["summary"]["checks"], 5 + probe_checks as u64, "{v}");
     assert_eq!(
-        v["summary"]["failed"], 3,
-        "reserve as root and as nobody, and the profile's free space after the reservation (issue 18): {v}"
+        v["summary"]["failed"], 4,
+        "reserve as root and as nobody, and the probe's and the profile's free space, one verdict (issue 23): {v}"
     );
     assert_eq!(v["compliant"], false);
     let (_, text) = audit(
@@ -199,9 +199,9 @@ fn the_summary_counts_the_probe_s_checks() {
     );
     assert!(
         text.starts_with(&format!(
-            "shmguard audit: NOT compliant — {} checks, {} passed, 0 warned, 3 failed, 0 errors\n",
+            "shmguard audit: NOT compliant — {} checks, {} passed, 0 warned, 4 failed, 0 errors\n",
             5 + probe_checks,
-            2 + probe_checks
+            1 + probe_checks
         )),
         "{text}"
     );

@@ -1,7 +1,8 @@
 //! The client matrix for POSIX message queues (see clients.rs): posix_ipc as `nobody` in
 //! private mount and IPC namespaces against a 0755 mqueue, limits below what programs ask for,
 //! a small RLIMIT_MSGQUEUE and no /dev/mqueue at all; the probe and the mqueue profile agree
-//! with the programs, and their remedies make them work.
+//! with the programs, and their remedies make them work. Where several limits stop a queue,
+//! the probe's one remedy names them all (issue 23).
 
 use crate::audit::failing;
 use crate::clients::{MQ, Matrix, check, failing_probe, passed, remedies, working_shm};
@@ -116,4 +117,83 @@ fn clients_another_user_without_dev_mqueue_programs_work() {
     assert_eq!(after["compliant"], true, "{after}");
     assert_eq!(m.profile("mqueue")["compliant"], true);
     assert!(m.works(&MQ, ""));
+}
+
+/// Issue 23: every queue of queues_max in use AND msg_max below the queue: mq_open reports
+/// only ENOSPC (the kernel counts queues first), yet the probe's one remedy names both
+/// sysctls, and following that remedy alone makes the program work.
+#[test]
+fn clients_another_user_one_queue_remedy_names_every_sysctl_that_stops_it() {
+    let m = Matrix::new("mode=1777,size=16m", true);
+    m.sb.sh("echo 4 > /proc/sys/fs/mqueue/msg_max; echo 1 > /proc/sys/fs/mqueue/queues_max");
+    // one queue held (queues live until unlinked): all of queues_max is in use
+    m.sb.sh(&format!(
+        "{} -c \"import posix_ipc as p; p.MessageQueue('/held', p.O_CREX, max_messages=1, max_message_size=1)\"",
+        crate::clients::venv_python()
+    ));
+    assert!(!m.works(&MQ, ""), "{:?}", m.programs(&MQ, "", 0));
+    let probe = m.probe("", &[]);
+    let mq = check(&probe, "message_queue", "nobody");
+    assert_eq!(mq["errno"], "mq_open: ENOSPC", "{probe}");
+    let remedy = mq["remedy"].as_str().unwrap();
+    assert!(
+        remedy.starts_with("fs.mqueue.queues_max is 1 and all are in use and fs.mqueue.msg_max is 4, below the queue the program opens"),
+        "{remedy}"
+    );
+    let line = apply_line(remedy);
+    assert_eq!(line, "--path /dev/mqueue --queues-max 256 --msg-max 10");
+    m.follow(line);
+    assert!(m.works(&MQ, ""), "{:?}", m.programs(&MQ, "", 0));
+    assert!(passed(&m.probe("", &[])));
+}
+
+/// The one `shmguard apply` line a remedy quotes.
+fn apply_line(remedy: &str) -> &str {
+    remedy
+        .split("(shmguard apply ")
+        .nth(1)
+        .and_then(|t| t.split(')').next())
+        .unwrap_or_else(|| panic!("no apply line: {remedy}"))
+}
+
+/// Issue 23: msg_max below the queue AND nobody's RLIMIT_MSGQUEUE used up by a queue it already
+/// holds: mq_open reports only EINVAL (the shape is checked before the rlimit); the probe
+/// learns the rest from a 1 x 1 queue, and its one remedy names msg_max and the rlimit with
+/// its bytes. Following both parts (the sysctl, then `ulimit -q` where the program starts)
+/// makes the program work; the sysctl alone does not.
+#[test]
+fn clients_another_user_one_queue_remedy_names_a_used_up_rlimit_too() {
+    let m = Matrix::new("mode=1777,size=16m", true);
+    // nobody holds a 10 x 8192 queue (82880 bytes by the kernel's accounting) under a limit
+    // of 82900: the limit alone would allow the program's queue (the facts cannot tell), but
+    // nothing is left for a second one, which only an attempt shows
+    let low = "prlimit --msgqueue=82900:819200";
+    m.sb.sh(&format!(
+        "{low} setpriv --reuid=65534 --regid=65534 --clear-groups {} -c \"import posix_ipc as p; p.MessageQueue('/held', p.O_CREX, max_messages=10, max_message_size=8192)\"",
+        crate::clients::venv_python()
+    ));
+    m.sb.sh("echo 4 > /proc/sys/fs/mqueue/msg_max");
+    assert!(!m.works(&MQ, low));
+    let probe = m.probe(low, &[]);
+    let mq = check(&probe, "message_queue", "nobody");
+    assert_eq!(mq["errno"], "mq_open: EINVAL", "{probe}");
+    let remedy = mq["remedy"].as_str().unwrap();
+    assert!(
+        remedy.starts_with("2 limits stop this queue, raise them all: fs.mqueue.msg_max is 4, below the queue the program opens (10 messages of 8192 bytes, posix_ipc's and the kernel's defaults): raise it (shmguard apply --path /dev/mqueue --msg-max 10); and RLIMIT_MSGQUEUE is 82900 bytes, and a queue of 10 x 8192 needs 82880 bytes"),
+        "{remedy}"
+    );
+    assert!(remedy.contains("`ulimit -q 819200`"), "{remedy}");
+    m.follow(apply_line(remedy));
+    let mq = check(&m.probe(low, &[]), "message_queue", "nobody").clone();
+    assert_eq!(
+        mq["errno"], "mq_open: EMFILE",
+        "the sysctl alone is not enough: {mq}"
+    );
+    let followed = format!("{low} bash -c 'ulimit -q 819200 && exec \"$@\"' bash");
+    assert!(
+        m.works(&MQ, &followed),
+        "{:?}",
+        m.programs(&MQ, &followed, 0)
+    );
+    assert!(passed(&m.probe(&followed, &[])));
 }

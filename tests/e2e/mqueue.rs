@@ -42,7 +42,10 @@ fn mqueue_mode_flags_limits_are_converged_and_then_stable() {
     );
     assert_eq!(
         String::from_utf8(sb.read(&sysctl)).unwrap(),
-        "# POSIX message queue limits for /dev/mqueue, managed by shmguard\nfs.mqueue.queues_max = 512\nfs.mqueue.msg_max = 64\n"
+        format!(
+            "# POSIX message queue limits for {mq}, managed by shmguard\nfs.mqueue.queues_max = 512\nfs.mqueue.msg_max = 64\n"
+        ),
+        "the header names the managed path"
     );
     assert_eq!(r["after"]["mqueue"]["queues_max"], 512);
     assert_eq!(r["after"]["sysctl"]["msg_max"], 64);

@@ -94,9 +94,14 @@ fn probe_bytes_beyond_the_tmpfs_fail_cleanly_without_sigbus() {
     assert_eq!(code, 2, "{v}");
     let r = check(&v, "reserve");
     assert_eq!(r["errno"], "posix_fallocate: ENOSPC");
+    assert_eq!(
+        r["remedy"],
+        check(&v, "free_space")["remedy"],
+        "the probe's room verdict names the same fix"
+    );
     assert!(
         r["remedy"].as_str().unwrap().starts_with(
-            "16M free of 16M, 0B used: free space in /dev/shm or grow it to at least 65M (shmguard apply --path /dev/shm --min-size 65M)"
+            "free space in /dev/shm or grow /dev/shm by 49M, to at least 65M (shmguard apply --path /dev/shm --min-size 65M)"
         ),
         "{r}"
     );

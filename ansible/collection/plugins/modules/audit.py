@@ -64,6 +64,13 @@ options:
     description:
       - "With probe, the bytes per message of that queue (C(shmguard probe --mq-msgsize)); 8192 when omitted."
     type: int
+  program:
+    description:
+      - "What the programs make in /dev/shm (C(shmguard audit --program)): the multiprocessing profile's free inodes and space (and the probe's) fail when it cannot be made, warn below the recommended headroom beyond it; probe or not."
+      - "C(lock) a multiprocessing.Lock (2 free inodes), C(queue) a Queue (4), C(executor) a ProcessPoolExecutor (6), C(pool) a Pool (7)."
+    type: str
+    choices: [lock, queue, executor, pool]
+    default: pool
 attributes:
   check_mode:
     description: "Can run in check_mode and return changed status prediction without modifying target."
@@ -131,6 +138,7 @@ ARGUMENT_SPEC = dict(
     bytes=dict(type='str'),
     mq_maxmsg=dict(type='int'),
     mq_msgsize=dict(type='int'),
+    program=dict(type='str', choices=['lock', 'queue', 'executor', 'pool'], default='pool'),
 )
 
 
