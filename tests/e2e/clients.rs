@@ -6,9 +6,11 @@
 //! follows the remedy shmguard printed and the programs must then work. The message-queue
 //! cases are in clients_mqueue.rs, issue 18's room and queue shapes in clients_room.rs.
 //!
-//! The programs run under the system python3 (so nobody can run them) in a venv under
-//! target/venv/clients that this module creates once (numpy, posix_ipc, SharedArray,
-//! prometheus_client). Needs real root: switching to nobody.
+//! The programs run under the system python3 (so nobody can run them) with the packages of a
+//! venv under target/venv/clients that this module creates once (numpy, posix_ipc,
+//! SharedArray, prometheus_client). nobody may not reach the checkout (a clone in root's home),
+//! so it runs them with a copy of the venv's site-packages in outside.rs's scratch directory,
+//! on PYTHONPATH. Needs real root: switching to nobody.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -60,6 +62,30 @@ pub fn venv_python() -> String {
     .clone()
 }
 
+/// What nobody runs the programs with, as `env` arguments: the system python3 with a copy of
+/// the venv's site-packages (made on first use) first on its path, and no user site.
+pub fn python_for_nobody() -> String {
+    static CMD: OnceLock<String> = OnceLock::new();
+    CMD.get_or_init(|| {
+        let python = venv_python();
+        let venv = std::path::Path::new(&python)
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap();
+        let lib = venv.join("lib");
+        // lib/python3.X/site-packages: the one version the system python3 made it with
+        let site = std::fs::read_dir(&lib)
+            .unwrap()
+            .map(|e| e.unwrap().path().join("site-packages"))
+            .find(|p| p.is_dir())
+            .unwrap_or_else(|| panic!("no site-packages under {}", lib.display()));
+        let copy = crate::outside::copy_dir(&site, "clients-site-packages");
+        format!("PYTHONPATH={copy} PYTHONNOUSERSITE=1 {SYSTEM_PYTHON}")
+    })
+    .clone()
+}
+
 /// A sandbox with a private /dev, a fresh /dev/shm and (optionally) a fresh /dev/mqueue.
 pub struct Matrix {
     pub sb: Sandbox,
@@ -76,7 +102,7 @@ pub const MQ: [&str; 1] = ["mq_posix_ipc"];
 impl Matrix {
     pub fn new(shm_opts: &str, mqueue: bool) -> Matrix {
         require_real_root();
-        venv_python();
+        python_for_nobody();
         let sb = Sandbox::new();
         sb.private_dev();
         sb.tmpfs_over("/dev/shm", shm_opts);
@@ -106,7 +132,7 @@ impl Matrix {
     pub fn programs_with(&self, names: &[&str], wrap: &str, env: &str) -> BTreeMap<String, String> {
         let out = self.sb.sh(&format!(
             "cd / && {wrap} setpriv --reuid=65534 --regid=65534 --clear-groups env {env} {} {} {}",
-            venv_python(),
+            python_for_nobody(),
             self.script,
             names.join(" ")
         ));

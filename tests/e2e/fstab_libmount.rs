@@ -7,7 +7,9 @@
 //!
 //! Corpus: tests/fixtures/fstab-nasty (a case for each rule), tests/fixtures/fstab (the shapes
 //! distributions write), and the public inputs of util-linux, systemd, Augeas, ansible.posix
-//! and Salt in ../shared/fixtures/fstab-libmount, read from there and never copied here.
+//! and Salt in ../shared/fixtures/fstab-libmount ($SHMGUARD_SHARED/fixtures/fstab-libmount),
+//! read from there and never copied here. The public inputs have tests of their own: a clone
+//! without shared/ beside it skips them, counted as skipped by tests/run (a failure under CI).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,33 +30,53 @@ struct Seen {
     passno: i64,
 }
 
-fn corpus() -> Vec<PathBuf> {
+/// The `.fstab` files of `dir`, sorted.
+fn fstab_files(dir: &Path) -> Vec<PathBuf> {
+    let mut here: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "fstab"))
+        .collect();
+    here.sort();
+    here
+}
+
+/// The project's own corpus: a case for each rule, and the shapes distributions write.
+fn own_corpus() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let shared = std::env::var_os("SHMGUARD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared"));
+    let mut files = fstab_files(&root.join("tests/fixtures/fstab-nasty"));
+    files.extend(fstab_files(&root.join("tests/fixtures/fstab")));
+    assert!(files.len() >= 20, "corpus too small: {}", files.len());
+    files
+}
+
+/// The public inputs in the workplace's shared/ folder ($SHMGUARD_SHARED, else ../shared beside
+/// the checkout). A clone elsewhere has none: then `test` is skipped, with a `SKIPPED:` line
+/// that tests/run counts and repeats (None); under CI=true that is a failure.
+fn public_corpus(test: &str) -> Option<Vec<PathBuf>> {
+    let shared = std::env::var_os("SHMGUARD_SHARED").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+        PathBuf::from,
+    );
     let public = shared.join("fixtures/fstab-libmount");
-    assert!(
-        public.is_dir(),
-        "{} is missing: the public fstab inputs (util-linux, systemd, Augeas, ansible.posix, Salt) live in the workplace's shared/ folder beside the project; point SHMGUARD_SHARED at a copy of it",
+    let missing = format!(
+        "{} is missing: the public fstab inputs (util-linux, systemd, Augeas, ansible.posix, Salt) live in the workplace's shared/ folder beside the project; set SHMGUARD_SHARED to a copy of it",
         public.display()
     );
-    let mut files = Vec::new();
-    for dir in [
-        root.join("tests/fixtures/fstab-nasty"),
-        root.join("tests/fixtures/fstab"),
-        public,
-    ] {
-        let mut here: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "fstab"))
-            .collect();
-        here.sort();
-        files.extend(here);
+    if !public.is_dir() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{missing} (under CI=true a missing input fails, not skips)"
+        );
+        // Straight to stderr: the test harness captures eprintln!, and passes a test that
+        // returns. tests/run counts these lines as skipped, not passed.
+        let line = format!("SKIPPED: fstab_libmount::{test}: {missing}\n");
+        std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).unwrap();
+        return None;
     }
-    assert!(files.len() >= 30, "corpus too small: {}", files.len());
-    files
+    let files = fstab_files(&public);
+    assert!(files.len() >= 10, "corpus too small: {}", files.len());
+    Some(files)
 }
 
 /// findmnt's reading: the entries, and the 1-based lines it reports as parse errors.
@@ -154,10 +176,10 @@ fn verify(sb: &Sandbox, file: &str) -> (u32, u32) {
     (parse, errors)
 }
 
-#[test]
-fn every_entry_is_read_as_libmount_reads_it() {
+/// Each file of `files` is read as findmnt reads it; how many.
+fn read_as_libmount(files: Vec<PathBuf>) -> usize {
     let mut checked = 0;
-    for path in corpus() {
+    for path in files {
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(
             ours(&bytes),
@@ -167,14 +189,33 @@ fn every_entry_is_read_as_libmount_reads_it() {
         );
         checked += 1;
     }
+    checked
+}
+
+#[test]
+fn every_entry_is_read_as_libmount_reads_it() {
+    let checked = read_as_libmount(own_corpus());
     eprintln!("fstab_libmount: {checked} files read as findmnt reads them");
 }
 
 #[test]
-fn edits_leave_every_other_entry_and_add_no_verify_error() {
+fn every_entry_of_the_public_inputs_is_read_as_libmount_reads_it() {
+    let Some(files) =
+        public_corpus("every_entry_of_the_public_inputs_is_read_as_libmount_reads_it")
+    else {
+        return;
+    };
+    let checked = read_as_libmount(files);
+    eprintln!("fstab_libmount: {checked} public files read as findmnt reads them");
+}
+
+/// Every edit of each file of `files` (state present and absent for /dev/shm) leaves every
+/// other entry as findmnt read it, adds no `findmnt --verify` error, and a second run changes
+/// nothing; (files edited, lines repaired, files refused).
+fn edits_keep_the_rest(files: Vec<PathBuf>) -> (usize, usize, usize) {
     let sb = Sandbox::new();
     let (mut edited, mut repaired, mut refused) = (0, 0, 0);
-    for (n, path) in corpus().into_iter().enumerate() {
+    for (n, path) in files.into_iter().enumerate() {
         let bytes = std::fs::read(&path).unwrap();
         for args in [
             &[
@@ -247,10 +288,29 @@ fn edits_leave_every_other_entry_and_add_no_verify_error() {
         }
     }
     eprintln!("fstab_libmount: {edited} edits, {repaired} lines repaired, {refused} refused");
+    (edited, repaired, refused)
+}
+
+#[test]
+fn edits_leave_every_other_entry_and_add_no_verify_error() {
+    // 29 edits, 3 lines repaired, 1 refused when written
+    let (edited, repaired, refused) = edits_keep_the_rest(own_corpus());
     assert!(
-        edited >= 40 && repaired >= 3 && refused >= 1,
+        edited >= 25 && repaired >= 3 && refused >= 1,
         "{edited} {repaired} {refused}"
     );
+}
+
+#[test]
+fn edits_of_the_public_inputs_leave_every_other_entry_and_add_no_verify_error() {
+    let Some(files) =
+        public_corpus("edits_of_the_public_inputs_leave_every_other_entry_and_add_no_verify_error")
+    else {
+        return;
+    };
+    // 22 edits when written; none of these files needs a repair or is refused
+    let (edited, _, _) = edits_keep_the_rest(files);
+    assert!(edited >= 20, "{edited}");
 }
 
 /// A mount point as libmount compares it (`/dev//shm/` is /dev/shm, and so is /run/shm where

@@ -295,7 +295,8 @@ fn a_planted_lock_file_is_not_followed() {
     assert_eq!(sb.read(&fstab), FSTAB);
 }
 
-/// `shmguard ARGS` as user nobody with no capabilities, inside the sandbox's namespaces.
+/// `shmguard ARGS` as user nobody with no capabilities, inside the sandbox's namespaces (a copy
+/// of the build that nobody can reach: the checkout may be closed to it).
 fn as_nobody(sb: &Sandbox, args: &[&str]) -> std::process::Output {
     sb.command("setpriv")
         .args([
@@ -304,8 +305,8 @@ fn as_nobody(sb: &Sandbox, args: &[&str]) -> std::process::Output {
             "--clear-groups",
             "--inh-caps=-all",
             "--",
-            BIN,
         ])
+        .arg(crate::outside::bin())
         .args(args)
         .output()
         .unwrap()

@@ -148,7 +148,13 @@ fn root_of_a_user_namespace_does_not_write_the_hosts_run_lock_another_user() {
     let out = sb
         .command("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .args(["unshare", "--user", "--map-root-user", crate::sandbox::BIN])
+        // a copy nobody can reach: the checkout may be closed to it
+        .args([
+            "unshare",
+            "--user",
+            "--map-root-user",
+            &crate::outside::bin(),
+        ])
         .args([
             "apply", "--json", "--path", &shm, "--state", "present", "-o", "nodev",
         ])

@@ -2,6 +2,7 @@
 //! namespaces (see sandbox.rs), and the real ansible-playbook. One module per feature.
 
 mod counts;
+mod outside;
 mod sandbox;
 mod ssh_host;
 mod strace;

@@ -14,8 +14,8 @@ use crate::sandbox::{BIN, Sandbox, require_real_root};
 
 const PG: &str = "/usr/lib/postgresql/15/bin";
 
-/// The initialised data directory every case copies: made once, as nobody, with a table of
-/// 300000 rows for the parallel plans.
+/// The initialised data directory every case copies: made once per run, as nobody, in
+/// outside.rs's scratch directory, with a table of 300000 rows for the parallel plans.
 fn template() -> String {
     static DIR: OnceLock<String> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -23,12 +23,11 @@ fn template() -> String {
             std::path::Path::new(&format!("{PG}/postgres")).exists(),
             "{PG}/postgres is missing: apt-get install postgresql-15"
         );
-        let dir = format!("{}/target/tmp/pg15-template", env!("CARGO_MANIFEST_DIR"));
-        let marker = format!("{dir}.ready");
-        if std::path::Path::new(&marker).exists() {
-            return dir;
-        }
-        let _ = std::process::Command::new("rm").args(["-rf", &dir]).status();
+        // Made by nobody, so outside the checkout (which nobody may not reach): once per run.
+        let dir = crate::outside::dir()
+            .join("pg15-template")
+            .display()
+            .to_string();
         let sb = Sandbox::new();
         sb.private_dev();
         sb.tmpfs_over("/dev/shm", "mode=1777,size=64m");
@@ -40,7 +39,6 @@ fn template() -> String {
         srv.sql(&sb, "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 300000) g; ANALYZE t;")
             .unwrap();
         srv.stop(&sb);
-        std::fs::write(&marker, b"").unwrap();
         dir
     })
     .clone()

@@ -56,18 +56,21 @@ fn readme_try_recipe_starts_private_and_mounts_afresh_before_shmguard() {
     }
 }
 
-#[test]
-fn readme_try_recipe_runs_its_round_trip_as_written() {
+/// Runs `recipe` in a sandbox whose /dev/shm is a fresh tmpfs, with `shmguard` (the binary under
+/// test) on PATH and, when `sudo` is, a shim for it (the caller is already namespace root).
+fn round_trip(recipe: &str, sudo: bool) {
     let sb = Sandbox::new();
     // Defence in depth: the recipe mounts its own fresh /dev/shm, over this one.
     sb.tmpfs_over("/dev/shm", "size=64m,mode=1777");
     let before = sb.mountinfo("/dev/shm");
-    // `sudo` as the recipe's first word: here the caller is already (namespace) root, and
-    // `shmguard` is the binary under test, found on PATH (outside /mnt, which the recipe covers).
+    // PATH holds the directory of the binary under test, as the README's
+    // `export PATH=$PWD/target/release:$PATH` does (outside /mnt, which the recipe covers).
     let shims = sb.path("bin");
-    sb.sh(&format!(
-        "mkdir -p {shims} && printf '#!/bin/sh\\nexec \"$@\"\\n' > {shims}/sudo && chmod 755 {shims}/sudo"
-    ));
+    if sudo {
+        sb.sh(&format!(
+            "mkdir -p {shims} && printf '#!/bin/sh\\nexec \"$@\"\\n' > {shims}/sudo && chmod 755 {shims}/sudo"
+        ));
+    }
     let bin_dir = std::path::Path::new(BIN)
         .parent()
         .unwrap()
@@ -79,7 +82,7 @@ fn readme_try_recipe_runs_its_round_trip_as_written() {
     );
     let out = sb
         .command("sh")
-        .args(["-c", &recipe()])
+        .args(["-c", recipe])
         .env("PATH", path)
         .output()
         .unwrap();
@@ -110,4 +113,20 @@ fn readme_try_recipe_runs_its_round_trip_as_written() {
     // The recipe's mounts lived in its own namespace: the sandbox's /dev/shm is as it was.
     assert_eq!(sb.mountinfo("/dev/shm"), before);
     assert_eq!(sb.mode("/dev/shm"), "1777");
+}
+
+#[test]
+fn readme_try_recipe_runs_its_round_trip_as_written() {
+    round_trip(&recipe(), true);
+}
+
+/// The README's root-shell path: the same text without its first word `sudo` (a root shell on
+/// Debian 12 has no sudo).
+#[test]
+fn readme_try_recipe_runs_in_a_root_shell_without_sudo() {
+    let text = recipe();
+    let without = text
+        .strip_prefix("sudo ")
+        .expect("the recipe starts with sudo");
+    round_trip(without, false);
 }
