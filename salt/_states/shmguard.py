@@ -226,7 +226,9 @@ def managed(
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
-        comma-separated string is accepted too. Default: [] (no flag managed).
+        comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
+        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
+        flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -329,7 +331,9 @@ def present(
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
-        comma-separated string is accepted too. Default: [] (no flag managed).
+        comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
+        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
+        flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -432,7 +436,9 @@ def ephemeral(
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
-        comma-separated string is accepted too. Default: [] (no flag managed).
+        comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
+        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
+        flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -533,7 +539,9 @@ def absent(
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
-        comma-separated string is accepted too. Default: [] (no flag managed).
+        comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
+        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
+        flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in

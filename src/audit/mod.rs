@@ -140,11 +140,15 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
     } else {
         observed
     };
-    let planned = if t.conditions_only {
+    let mut planned = if t.conditions_only {
         Vec::new()
     } else {
         check::checks(&desired, opts.root.is_some())
     };
+    if opts.root.is_none() && t.conditions.contains(&Condition::Writable) {
+        // The condition judges the same property (and says why programs fail): one check.
+        planned.retain(|c| !(c.scope == "live" && c.key == Condition::Writable.key()));
+    }
     for c in planned {
         let refs = t.references.get(&c.key).cloned().unwrap_or_default();
         let mut r = check::judge(&c, &observed, refs);

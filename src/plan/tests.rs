@@ -485,3 +485,85 @@ fn an_unclosed_quote_in_the_options_is_refused() {
         "{e}"
     );
 }
+
+/// A tmpfs mounted `ro` (per-mount and superblock), as `mount -o ro` leaves it.
+fn read_only_shm(mode: u32) -> LiveMount {
+    let mut live = live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", mode);
+    live.flags.read_only = true;
+    live.super_options = vec!["ro".into(), "size=1024k".into()];
+    live
+}
+
+#[test]
+fn issue_22_a_read_only_mount_is_remounted_read_write_before_the_chmod() {
+    let o = observed(Some(read_only_shm(0o755)), b"");
+    let d = desired(json!({"mode": "1777", "state": "ephemeral"}));
+    let p = plan(&d, &o).unwrap();
+    assert_eq!(
+        summaries(&p),
+        [
+            "remount /dev/shm: add rw, drop ro, make the filesystem (superblock) read-write",
+            "chmod /dev/shm 0755 -> 1777"
+        ]
+    );
+    match &p.steps[0].action {
+        Action::Remount {
+            flags,
+            superblock_rw,
+            data,
+            ..
+        } => {
+            assert!(!flags.read_only && flags.nosuid && flags.nodev);
+            assert!(*superblock_rw);
+            assert!(data.is_empty());
+        }
+        a => panic!("{a:?}"),
+    }
+    let live = p.expected.live.as_ref().unwrap();
+    assert!(!live.flags.read_only);
+    assert!(!live.super_options.iter().any(|o| o == "ro"));
+    assert!(plan(&d, &p.expected).unwrap().is_empty());
+}
+
+#[test]
+fn issue_22_a_read_only_mount_is_drift_even_with_nothing_else_asked() {
+    let o = observed(Some(read_only_shm(0o1777)), b"");
+    let p = plan(&desired(json!({"state": "ephemeral"})), &o).unwrap();
+    assert_eq!(p.steps.len(), 1, "{:?}", summaries(&p));
+    // only the per-mount flag: a bind remount clears it
+    let mut live = read_only_shm(0o1777);
+    live.super_options = vec!["rw".into()];
+    let p = plan(
+        &desired(json!({"state": "ephemeral"})),
+        &observed(Some(live), b""),
+    )
+    .unwrap();
+    assert_eq!(summaries(&p), ["remount /dev/shm: add rw, drop ro"]);
+    assert!(matches!(
+        &p.steps[0].action,
+        Action::Remount {
+            superblock_rw: false,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn issue_22_ro_asked_for_keeps_a_read_only_mount() {
+    let o = observed(Some(read_only_shm(0o1777)), b"");
+    let p = plan(&desired(json!({"state": "ephemeral", "options": "ro"})), &o).unwrap();
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+}
+
+#[test]
+fn issue_22_present_leaves_the_live_mount_alone() {
+    let o = observed(Some(read_only_shm(0o1777)), b"");
+    let p = plan(&desired(json!({"state": "present"})), &o).unwrap();
+    assert!(
+        p.steps
+            .iter()
+            .all(|s| matches!(s.action, Action::WriteFile { .. })),
+        "{:?}",
+        summaries(&p)
+    );
+}

@@ -59,6 +59,9 @@ pub struct Desired {
     /// the fstab line takes the live mount's flags that were not asked for, so boot keeps
     /// them (audit's single-property checks turn this off to judge one property alone)
     pub mirror_live: bool,
+    /// a read-only live mount is drift unless `ro` is asked for: it is remounted read-write
+    /// (audit's single-property checks turn this off and judge it as a check of its own)
+    pub writable: bool,
     /// the path as given, when it was a symbolic link followed to `path` (see observe::link)
     pub link_from: Option<String>,
     /// why the path, a symbolic link, was not followed
@@ -206,6 +209,7 @@ impl Desired {
             backup: p.backup,
             init: p.init.unwrap_or(Init::Auto),
             mirror_live: true,
+            writable: true,
             link_from: None,
             link_refused: None,
             warnings,

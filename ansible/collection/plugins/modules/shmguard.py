@@ -71,7 +71,8 @@ options:
   options:
     description:
       - "Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime, relatime, strictatime, nodiratime, or their opposites rw,
-          dev, suid, exec, diratime. A comma-separated string is accepted too."
+          dev, suid, exec, diratime. A comma-separated string is accepted too. Without ro, a read-only live mount is drift: it is remounted
+          read-write (mount and filesystem) before anything else."
     type: list
     elements: str
     default: []
