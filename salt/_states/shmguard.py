@@ -254,7 +254,9 @@ def managed(
         managing an image or a chroot). One of: auto, systemd, other. Default: auto.
 
     fstab_path
-        fstab file to manage. Default: /etc/fstab.
+        fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+        and present, as ansible.posix.mount does; never in a missing directory (an error).
+        Default: /etc/fstab.
 
     backup
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
@@ -359,7 +361,9 @@ def present(
         managing an image or a chroot). One of: auto, systemd, other. Default: auto.
 
     fstab_path
-        fstab file to manage. Default: /etc/fstab.
+        fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+        and present, as ansible.posix.mount does; never in a missing directory (an error).
+        Default: /etc/fstab.
 
     backup
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
@@ -464,7 +468,9 @@ def ephemeral(
         managing an image or a chroot). One of: auto, systemd, other. Default: auto.
 
     fstab_path
-        fstab file to manage. Default: /etc/fstab.
+        fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+        and present, as ansible.posix.mount does; never in a missing directory (an error).
+        Default: /etc/fstab.
 
     backup
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
@@ -567,7 +573,9 @@ def absent(
         managing an image or a chroot). One of: auto, systemd, other. Default: auto.
 
     fstab_path
-        fstab file to manage. Default: /etc/fstab.
+        fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+        and present, as ansible.posix.mount does; never in a missing directory (an error).
+        Default: /etc/fstab.
 
     backup
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is

@@ -159,8 +159,11 @@ pub fn write_atomically(
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let result = write_new(&tmp, &|w| after.write_to(w), mode, owner)
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(ctx("rename the new file over", path)));
+    let result =
+        write_new(&tmp, &|w| after.write_to(w), mode, owner).and_then(|()| match current {
+            Some(_) => std::fs::rename(&tmp, path).map_err(ctx("rename the new file over", path)),
+            None => create_from(&tmp, path),
+        });
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         if let Some(b) = &backup_path {
@@ -177,6 +180,24 @@ pub fn write_atomically(
             ..ctx("sync the directory of", path)(source)
         })?;
     Ok(backup_path)
+}
+
+/// Puts the complete temporary file `tmp` in place as `path`, which must not exist: link(2)
+/// fails rather than replace a file another writer created meanwhile (rename would clobber
+/// it), then the temporary name is dropped. Where the filesystem has no hard links, rename.
+fn create_from(tmp: &Path, path: &Path) -> Result<(), WriteError> {
+    match std::fs::hard_link(tmp, path) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(tmp);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(ctx("create", path)(std::io::Error::other(
+                "it was created since shmguard found it missing (another writer?); nothing was written, run again",
+            )))
+        }
+        Err(_) => std::fs::rename(tmp, path).map_err(ctx("rename the new file to", path)),
+    }
 }
 
 /// Creates `path` (which must not exist) with what `fill` writes, owner and mode, and fsyncs it.
@@ -321,5 +342,24 @@ mod tests {
         let p = d.join("sysctl.conf");
         write_atomically(&p, None, &LineFile::parse(b"x = 1\n"), false).unwrap();
         assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o644);
+        assert_eq!(std::fs::read(&p).unwrap(), b"x = 1\n");
+        assert_eq!(std::fs::metadata(&p).unwrap().nlink(), 1);
+        assert_eq!(
+            std::fs::read_dir(d).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_file_created_meanwhile_is_never_clobbered() {
+        let tmp = scratch("created-meanwhile");
+        let d = tmp.path();
+        let p = d.join("fstab");
+        std::fs::write(d.join("t"), b"mine").unwrap();
+        std::fs::write(&p, b"theirs").unwrap();
+        let e = create_from(&d.join("t"), &p).unwrap_err();
+        assert!(e.to_string().contains("created since"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"theirs");
     }
 }

@@ -83,6 +83,11 @@ fn run(action: &Action, summary: &str, applied: &mut Applied) -> Result<(), Stri
             std::fs::write(format!("/proc/sys/fs/mqueue/{name}"), format!("{value}\n"))
                 .map_err(|e| e.to_string())
         }
+        Action::RemoveCreatedFile {
+            param,
+            path,
+            written,
+        } => remove_created_file(path, written).map_err(|e| format!("{param}: {e}")),
         Action::WriteFile {
             param,
             path,
@@ -104,10 +109,42 @@ fn run(action: &Action, summary: &str, applied: &mut Applied) -> Result<(), Stri
     }
 }
 
+/// Removes a file this run created, provided it still holds what was written, and makes
+/// the removal durable.
+fn remove_created_file(path: &std::path::Path, written: &[u8]) -> Result<(), String> {
+    let now = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if now != written {
+        return Err(format!(
+            "{} changed since shmguard created it (another writer?); left as it is",
+            path.display()
+        ));
+    }
+    std::fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("cannot sync {}: {e}", dir.display()))
+}
+
 /// The action that undoes a step just done: the planner's, or for a replaced file, writing
-/// back what it held (only if it still holds what was written).
+/// back what it held (only if it still holds what was written), and for a created file,
+/// removing it (likewise).
 fn undo_of(step: &Step) -> Option<Action> {
     match &step.action {
+        Action::WriteFile {
+            param,
+            path,
+            before: None,
+            after,
+            ..
+        } => Some(Action::RemoveCreatedFile {
+            param,
+            path: path.clone(),
+            written: after.render(),
+        }),
         Action::WriteFile {
             param,
             path,

@@ -58,7 +58,14 @@ pub enum Action {
     Unmount { path: String },
     /// rmdir what a CreateDir step created (its undo)
     RemoveDir { path: String },
-    /// replace a file atomically, provided it still holds `before`
+    /// remove a file a WriteFile step created, provided it still holds `written` (its undo)
+    RemoveCreatedFile {
+        param: &'static str,
+        path: PathBuf,
+        written: Vec<u8>,
+    },
+    /// replace a file atomically, provided it still holds `before` (None: create it, which
+    /// must not exist)
     WriteFile {
         param: &'static str,
         path: PathBuf,

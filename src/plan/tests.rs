@@ -567,3 +567,70 @@ fn issue_22_present_leaves_the_live_mount_alone() {
         summaries(&p)
     );
 }
+
+/// An observed state whose fstab does not exist (its directory does when `dir`).
+fn without_fstab(live: Option<LiveMount>, dir: bool) -> Observed {
+    let mut o = observed(live, b"");
+    o.fstab = FileState::from_bytes(Path::new("/etc/fstab"), None, Fstab::from_shared);
+    o.fstab.dir_exists = dir;
+    o
+}
+
+#[test]
+fn issue_24_a_missing_fstab_is_created_with_the_entry_by_mounted_and_present() {
+    let live = live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", 0o1777);
+    for state in ["mounted", "present"] {
+        let o = without_fstab(Some(live.clone()), true);
+        let d = desired(json!({"state": state, "options": "nodev,nosuid", "backup": true}));
+        let p = plan(&d, &o).unwrap();
+        let step = p.steps.last().unwrap();
+        let line = fstab_after(&p);
+        assert!(
+            line.starts_with("tmpfs /dev/shm tmpfs nodev,nosuid") && line.ends_with(" 0 0\n"),
+            "{state}: {line}"
+        );
+        assert_eq!(line.lines().count(), 1, "{state}: {line}");
+        assert_eq!(
+            step.summary,
+            format!(
+                "create /etc/fstab (mode 0644); add to /etc/fstab: {}",
+                line.trim_end()
+            ),
+            "{state}"
+        );
+        assert!(
+            matches!(&step.action, Action::WriteFile { before: None, .. }),
+            "{state}"
+        );
+        assert!(
+            plan(&d, &p.expected).unwrap().is_empty(),
+            "{state}: converged"
+        );
+    }
+}
+
+#[test]
+fn issue_24_absent_and_ephemeral_create_no_fstab() {
+    let live = live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", 0o1777);
+    let o = without_fstab(Some(live.clone()), true);
+    let p = plan(&desired(json!({"state": "ephemeral"})), &o).unwrap();
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+    let e = plan(&desired(json!({"state": "absent"})), &o).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("fstab_path: /etc/fstab does not exist"),
+        "{e}"
+    );
+}
+
+#[test]
+fn issue_24_a_missing_fstab_in_a_missing_directory_is_refused_naming_fstab_path() {
+    let live = live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", 0o1777);
+    let o = without_fstab(Some(live), false);
+    let e = plan(&desired(json!({"state": "present"})), &o).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("fstab_path: /etc/fstab does not exist, nor does its directory"),
+        "{e}"
+    );
+}

@@ -129,7 +129,8 @@ pub struct Params {
     #[schemars(extend("default" = "auto"))]
     pub init: Option<Init>,
 
-    /// fstab file to manage.
+    /// fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+    /// and present, as ansible.posix.mount does; never in a missing directory (an error).
     #[serde(
         default,
         alias = "fstab",

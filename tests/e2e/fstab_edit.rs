@@ -115,3 +115,100 @@ fn the_replaced_fstab_keeps_its_mode_and_leaves_no_temporary_file() {
     assert_eq!(sb.sh(&format!("ls -A {}/etc", sb.path(""))), "fstab\n");
     sb.sh(&format!("test -f {}", sb.lock_file(&fstab)));
 }
+
+/// Issue 24: a missing fstab (its directory exists) is created with the entry by mounted and
+/// present, as ansible.posix.mount does: root-owned, mode 0644, atomically. Check mode and the
+/// diff say so first (before: nothing), and change nothing.
+#[test]
+fn a_missing_fstab_is_created_with_the_entry_and_check_mode_says_so() {
+    for state in ["mounted", "present"] {
+        let sb = Sandbox::new();
+        let shm = sb.tmpfs("shm", "size=8m,mode=1777,nodev");
+        let etc = sb.path("etc");
+        sb.sh(&format!("mkdir -m 755 {etc}"));
+        let fstab = format!("{etc}/fstab");
+        let args = [
+            "--path",
+            &shm,
+            "--state",
+            state,
+            "-o",
+            "nodev",
+            "--backup",
+            "--fstab-path",
+            &fstab,
+            "--diff",
+        ];
+        let mut check_args = args.to_vec();
+        check_args.push("--check");
+        let check = sb.apply(&check_args);
+        assert_eq!(check["failed"], false, "{state}: {check}");
+        assert_eq!(check["changed"], true, "{state}: {check}");
+        assert_eq!(
+            sb.sh(&format!("ls -A {etc}")),
+            "",
+            "check mode created something"
+        );
+        let line = format!("tmpfs {shm} tmpfs nodev 0 0\n");
+        let actions = check["actions"].as_array().unwrap();
+        assert_eq!(
+            actions.last().unwrap(),
+            &format!(
+                "create {fstab} (mode 0644); add to {fstab}: {}",
+                line.trim_end()
+            ),
+            "{state}: {check}"
+        );
+        let file_diff = check["diff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["after_header"] == fstab.as_str())
+            .unwrap_or_else(|| panic!("{state}: no diff of {fstab}: {check}"))
+            .clone();
+        assert_eq!(file_diff["before_header"], format!("{fstab} (absent)"));
+        assert_eq!(file_diff["before"], "");
+        assert_eq!(file_diff["after"], line.as_str());
+
+        let real = sb.apply(&args);
+        assert_eq!(real["failed"], false, "{state}: {real}");
+        assert_eq!(real["actions"], check["actions"], "{state}");
+        assert_eq!(real["diff"], check["diff"], "{state}");
+        assert!(
+            real.get("backup_file").is_none(),
+            "nothing to back up: {real}"
+        );
+        assert_eq!(String::from_utf8(sb.read(&fstab)).unwrap(), line);
+        assert_eq!(
+            sb.sh(&format!("stat -c '%U:%G %a %h' {fstab}")),
+            "root:root 644 1\n"
+        );
+        assert_eq!(
+            sb.sh(&format!("ls -A {etc}")),
+            "fstab\n",
+            "{state}: no temporary file or backup left"
+        );
+        let again = sb.apply(&args);
+        assert_eq!(again["changed"], false, "{state}: {again}");
+    }
+}
+
+#[test]
+fn ephemeral_creates_no_fstab() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=8m,mode=755");
+    let fstab = sb.path("fstab");
+    let r = sb.apply(&[
+        "--path",
+        &shm,
+        "--state",
+        "ephemeral",
+        "--mode",
+        "1777",
+        "--fstab-path",
+        &fstab,
+    ]);
+    assert_eq!(r["failed"], false, "{r}");
+    let listing = sb.sh(&format!("ls -A {}", sb.dir.display()));
+    assert!(!listing.contains("fstab"), "{listing}");
+}

@@ -103,7 +103,8 @@ options:
     default: "auto"
   fstab_path:
     description:
-      - "fstab file to manage."
+      - "fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted and present, as ansible.posix.mount does; never in a
+          missing directory (an error)."
     type: str
     aliases: [fstab]
     default: "/etc/fstab"
