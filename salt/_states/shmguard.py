@@ -183,6 +183,7 @@ def managed(
     init=None,
     fstab_path=None,
     backup=False,
+    backup_keep=None,
     binary=None,
     **kwargs
 ):
@@ -262,6 +263,11 @@ def managed(
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
         returned as backup_file. Default: False.
 
+    backup_keep
+        With backup: how many of shmguard's own copies of each file to keep beside it (those
+        named FILE.PID.TIMESTAMP~), the newest; older ones are removed once the new copy is on
+        disk. 0 keeps them all. Other files are never touched. Default: 5.
+
     binary
         The shmguard executable. Default: shmguard:binary from the minion config or pillar
         (config.get), else shmguard on PATH, else /usr/local/sbin/shmguard, where the formula's
@@ -290,6 +296,7 @@ def present(
     init=None,
     fstab_path=None,
     backup=False,
+    backup_keep=None,
     binary=None,
     **kwargs
 ):
@@ -369,6 +376,11 @@ def present(
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
         returned as backup_file. Default: False.
 
+    backup_keep
+        With backup: how many of shmguard's own copies of each file to keep beside it (those
+        named FILE.PID.TIMESTAMP~), the newest; older ones are removed once the new copy is on
+        disk. 0 keeps them all. Other files are never touched. Default: 5.
+
     binary
         The shmguard executable. Default: shmguard:binary from the minion config or pillar
         (config.get), else shmguard on PATH, else /usr/local/sbin/shmguard, where the formula's
@@ -397,6 +409,7 @@ def ephemeral(
     init=None,
     fstab_path=None,
     backup=False,
+    backup_keep=None,
     binary=None,
     **kwargs
 ):
@@ -476,6 +489,11 @@ def ephemeral(
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
         returned as backup_file. Default: False.
 
+    backup_keep
+        With backup: how many of shmguard's own copies of each file to keep beside it (those
+        named FILE.PID.TIMESTAMP~), the newest; older ones are removed once the new copy is on
+        disk. 0 keeps them all. Other files are never touched. Default: 5.
+
     binary
         The shmguard executable. Default: shmguard:binary from the minion config or pillar
         (config.get), else shmguard on PATH, else /usr/local/sbin/shmguard, where the formula's
@@ -504,6 +522,7 @@ def absent(
     init=None,
     fstab_path=None,
     backup=False,
+    backup_keep=None,
     binary=None,
     **kwargs
 ):
@@ -580,6 +599,11 @@ def absent(
     backup
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
         returned as backup_file. Default: False.
+
+    backup_keep
+        With backup: how many of shmguard's own copies of each file to keep beside it (those
+        named FILE.PID.TIMESTAMP~), the newest; older ones are removed once the new copy is on
+        disk. 0 keeps them all. Other files are never touched. Default: 5.
 
     binary
         The shmguard executable. Default: shmguard:binary from the minion config or pillar

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use crate::observe::line_file::LineFile;
 use crate::plan::{Action, Plan, Step};
 
-pub use atomic_file::{WriteError, remove_stale_temp_files, write_atomically};
+pub use atomic_file::{WriteError, prune_backups, remove_stale_temp_files, write_atomically};
 pub use file_lock::{FileLock, LOCK_DIR, LockError, WAIT as LOCK_WAIT, lock, lock_dir, lock_name};
 
 /// What a finished apply did.
@@ -24,6 +24,10 @@ pub struct Applied {
     pub done: Vec<String>,
     /// copies kept before files were replaced
     pub backups: Vec<PathBuf>,
+    /// older copies removed to keep backup_keep of them
+    pub pruned: Vec<PathBuf>,
+    /// what went wrong without failing the run (an old copy that could not be removed)
+    pub warnings: Vec<String>,
 }
 
 /// A step that failed; the steps before it were done, then undone where they could be.
@@ -94,8 +98,21 @@ fn run(action: &Action, summary: &str, applied: &mut Applied) -> Result<(), Stri
             before,
             after,
             backup,
-        } => match write_atomically(path, before.as_deref().map(Vec::as_slice), after, *backup) {
+        } => match write_atomically(
+            path,
+            before.as_deref().map(Vec::as_slice),
+            after,
+            backup.is_some(),
+        ) {
             Ok(b) => {
+                // Only once the new copy and the new file are on disk: the old copies go.
+                if let (Some(new), Some(keep)) = (&b, backup) {
+                    let (removed, problems) = prune_backups(path, new, *keep);
+                    applied.pruned.extend(removed);
+                    applied
+                        .warnings
+                        .extend(problems.into_iter().map(|p| format!("{param}: {p}")));
+                }
                 applied.backups.extend(b);
                 Ok(())
             }
@@ -156,7 +173,7 @@ fn undo_of(step: &Step) -> Option<Action> {
             path: path.clone(),
             before: Some(std::sync::Arc::new(after.render())),
             after: LineFile::from_shared(before.clone()),
-            backup: false,
+            backup: None,
         }),
         _ => step.undo.clone(),
     }

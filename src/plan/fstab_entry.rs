@@ -341,7 +341,7 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         "fstab_path",
         doc,
         after,
-        d.backup,
+        d.backup.then_some(d.backup_keep),
         summaries.join("; "),
     )?;
     plan.steps.push(step);

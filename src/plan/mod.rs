@@ -72,7 +72,9 @@ pub enum Action {
         before: Option<Shared>,
         /// the new content, rendered only as it is written
         after: LineFile,
-        backup: bool,
+        /// keep a copy of the old file first, and of shmguard's copies at most this many, the
+        /// newest (0: all); None: no copy
+        backup: Option<u32>,
     },
 }
 
@@ -109,7 +111,7 @@ fn replace_file<T>(
     param: &'static str,
     doc: T,
     after: LineFile,
-    backup: bool,
+    backup: Option<u32>,
     summary: String,
 ) -> Result<Step, PlanError> {
     check_replaceable(param, file)?;

@@ -212,3 +212,81 @@ fn ephemeral_creates_no_fstab() {
     let listing = sb.sh(&format!("ls -A {}", sb.dir.display()));
     assert!(!listing.contains("fstab"), "{listing}");
 }
+
+/// Issue 24: backups are bounded. Seven changes with backup_keep 5 (through the CLI and the
+/// module's arguments file alike) leave the 5 newest of shmguard's copies, each run returning
+/// its own as backup_file; files with similar names that shmguard did not make are untouched.
+#[test]
+fn backups_are_bounded_to_the_newest_backup_keep_and_foreign_files_stay() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=8m");
+    let etc = sb.path("etc");
+    sb.sh(&format!("mkdir -m 755 {etc}"));
+    let fstab = sb.file("etc/fstab", b"# scratch\n");
+    let foreign = [
+        "fstab.bak~",
+        "fstab.orig",
+        "fstab.1.2020-01-01T00:00:00Z",
+        "fstab.x.2020-01-01T00:00:00Z~",
+        "fstab2.1.2020-01-01T00:00:00Z~",
+    ];
+    for f in foreign {
+        sb.file(&format!("etc/{f}"), b"an admin's\n");
+    }
+    let mut made = Vec::new();
+    for i in 0..7 {
+        let flag = if i % 2 == 0 { "nodev" } else { "dev" };
+        let r = if i % 3 == 2 {
+            sb.module(&serde_json::json!({
+                "path": shm, "state": "present", "options": [flag],
+                "fstab_path": fstab, "backup": true, "backup_keep": 5
+            }))
+        } else {
+            sb.apply(&[
+                "--path",
+                &shm,
+                "--state",
+                "present",
+                "-o",
+                flag,
+                "--fstab-path",
+                &fstab,
+                "--backup",
+                "--backup-keep",
+                "5",
+            ])
+        };
+        assert_eq!(r["changed"], true, "run {i}: {r}");
+        assert_eq!(r["failed"], false, "run {i}: {r}");
+        let b = r["backup_file"].as_str().unwrap_or_else(|| panic!("{r}"));
+        assert_eq!(r["backup_files"], serde_json::json!([b]), "{r}");
+        assert!(
+            b.starts_with(&format!("{fstab}.")) && b.ends_with("Z~"),
+            "{b}"
+        );
+        made.push(b.to_string());
+    }
+    let listing = sb.sh(&format!("ls -A {etc}"));
+    let mut left: Vec<&str> = listing.lines().collect();
+    left.sort_unstable();
+    let mut want: Vec<String> = made[2..]
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap().to_string())
+        .chain(foreign.iter().map(|f| f.to_string()))
+        .chain(["fstab".to_string()])
+        .collect();
+    want.sort();
+    assert_eq!(
+        left, want,
+        "the 5 newest backups, fstab and the foreign files"
+    );
+    for f in foreign {
+        assert_eq!(sb.read(&format!("{etc}/{f}")), b"an admin's\n", "{f}");
+    }
+    // each copy holds the fstab its run replaced: the newest, the one the sixth run left
+    // (`dev`, the default: `defaults`), the one before it the fifth run's (`defaults,nodev`)
+    let copy = |i: usize| String::from_utf8(sb.read(&made[i])).unwrap();
+    let line = |opts: &str| format!("tmpfs {shm} tmpfs {opts} 0 0\n");
+    assert!(copy(6).ends_with(&line("defaults")), "{}", copy(6));
+    assert!(copy(5).ends_with(&line("defaults,nodev")), "{}", copy(5));
+}

@@ -113,6 +113,12 @@ options:
       - "Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is returned as backup_file."
     type: bool
     default: false
+  backup_keep:
+    description:
+      - "With backup: how many of shmguard's own copies of each file to keep beside it (those named FILE.PID.TIMESTAMP~), the newest; older ones are
+          removed once the new copy is on disk. 0 keeps them all. Other files are never touched."
+    type: int
+    default: 5
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -600,6 +606,7 @@ ARGUMENT_SPEC = dict(
     init=dict(type="str", choices=["auto", "systemd", "other"], default="auto"),
     fstab_path=dict(type="str", aliases=["fstab"], default="/etc/fstab"),
     backup=dict(type="bool", default=False),
+    backup_keep=dict(type="int", default=5),
 )
 
 
