@@ -24,8 +24,6 @@ pub struct Applied {
     pub done: Vec<String>,
     /// copies kept before files were replaced
     pub backups: Vec<PathBuf>,
-    /// older copies removed to keep backup_keep of them
-    pub pruned: Vec<PathBuf>,
     /// what went wrong without failing the run (an old copy that could not be removed)
     pub warnings: Vec<String>,
 }
@@ -107,8 +105,7 @@ fn run(action: &Action, summary: &str, applied: &mut Applied) -> Result<(), Stri
             Ok(b) => {
                 // Only once the new copy and the new file are on disk: the old copies go.
                 if let (Some(new), Some(keep)) = (&b, backup) {
-                    let (removed, problems) = prune_backups(path, new, *keep);
-                    applied.pruned.extend(removed);
+                    let (_removed, problems) = prune_backups(path, new, *keep);
                     applied
                         .warnings
                         .extend(problems.into_iter().map(|p| format!("{param}: {p}")));
