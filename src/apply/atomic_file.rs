@@ -257,7 +257,8 @@ pub fn write_atomically(
 
 /// Puts the complete temporary file `tmp` in place as `path`, which must not exist: link(2)
 /// fails rather than replace a file another writer created meanwhile (rename would clobber
-/// it), then the temporary name is dropped. Where the filesystem has no hard links, rename.
+/// it), then the temporary name is dropped. Where the filesystem has no hard links (EPERM,
+/// EOPNOTSUPP), rename; any other error is the error.
 fn create_from(tmp: &Path, path: &Path) -> Result<(), WriteError> {
     match std::fs::hard_link(tmp, path) {
         Ok(()) => {
@@ -269,7 +270,13 @@ fn create_from(tmp: &Path, path: &Path) -> Result<(), WriteError> {
                 "it was created since shmguard found it missing (another writer?); nothing was written, run again",
             )))
         }
-        Err(_) => std::fs::rename(tmp, path).map_err(ctx("rename the new file to", path)),
+        Err(e)
+            if [nix::libc::EPERM, nix::libc::EOPNOTSUPP]
+                .contains(&e.raw_os_error().unwrap_or(0)) =>
+        {
+            std::fs::rename(tmp, path).map_err(ctx("rename the new file to", path))
+        }
+        Err(e) => Err(ctx("create", path)(e)),
     }
 }
 

@@ -209,3 +209,42 @@ pub fn apply(plan: &Plan) -> Result<Applied, Box<ApplyError>> {
     }
     Ok(applied)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_file_is_undone_by_removing_it_only_while_it_holds_what_was_written() {
+        let tmp = tempfile::Builder::new()
+            .prefix("shmguard-unit-undo-")
+            .tempdir()
+            .unwrap();
+        let path = tmp.path().join("fstab");
+        let step = Step {
+            action: Action::WriteFile {
+                param: "fstab_path",
+                path: path.clone(),
+                before: None,
+                after: LineFile::parse(b"tmpfs /dev/shm tmpfs nodev 0 0\n"),
+                backup: Some(5),
+            },
+            summary: "create".into(),
+            undo: None,
+        };
+        let mut applied = Applied::default();
+        run(&step.action, "create", &mut applied).unwrap();
+        assert!(applied.backups.is_empty(), "nothing to back up");
+        let undo = undo_of(&step).unwrap();
+        std::fs::write(&path, b"an editor's\n").unwrap();
+        let e = run(&undo, "undo", &mut Applied::default()).unwrap_err();
+        assert!(
+            e.starts_with("fstab_path: ") && e.contains("changed since"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"an editor's\n");
+        std::fs::write(&path, b"tmpfs /dev/shm tmpfs nodev 0 0\n").unwrap();
+        run(&undo, "undo", &mut Applied::default()).unwrap();
+        assert!(!path.exists());
+    }
+}
