@@ -163,6 +163,7 @@ pub fn run(params: &Params, mode: RunMode) -> Report {
                     .map(|p| p.display().to_string())
                     .collect();
                 report.backup_file = report.backup_files.first().cloned();
+                report.warnings.extend(applied.warnings);
             }
             Err(e) => {
                 report.failed = true;

@@ -308,9 +308,13 @@ pub fn diff(path: &str, before: &Observed, after: &Observed, d: &Desired) -> Vec
     let mut file = |p: &std::path::Path, old: Option<Cow<'_, [u8]>>, new: Option<Cow<'_, [u8]>>| {
         if old != new {
             let h = p.display().to_string();
+            let shown = |c: &Option<Cow<'_, [u8]>>| match c {
+                Some(_) => h.clone(),
+                None => format!("{h} (absent)"),
+            };
             items.push(DiffItem {
-                before_header: h.clone(),
-                after_header: h,
+                before_header: shown(&old),
+                after_header: shown(&new),
                 before: lossy(old.as_deref().unwrap_or_default()),
                 after: lossy(new.as_deref().unwrap_or_default()),
             });

@@ -183,6 +183,7 @@ def managed(
     init=None,
     fstab_path=None,
     backup=False,
+    backup_keep=None,
     binary=None,
     **kwargs
 ):
@@ -226,7 +227,9 @@ def managed(
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
-        comma-separated string is accepted too. Default: [] (no flag managed).
+        comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
+        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
+        flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -252,11 +255,18 @@ def managed(
         managing an image or a chroot). One of: auto, systemd, other. Default: auto.
 
     fstab_path
-        fstab file to manage. Default: /etc/fstab.
+        fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+        and present, as ansible.posix.mount does; never in a missing directory (an error).
+        Default: /etc/fstab.
 
     backup
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
         returned as backup_file. Default: False.
+
+    backup_keep
+        With backup: how many of shmguard's own copies of each file to keep beside it (those
+        named FILE.PID.TIMESTAMP~), the newest; older ones are removed once the new copy is on
+        disk. 0 keeps them all. Other files are never touched. Default: 5.
 
     binary
         The shmguard executable. Default: shmguard:binary from the minion config or pillar
@@ -286,6 +296,7 @@ def present(
     init=None,
     fstab_path=None,
     backup=False,
+    backup_keep=None,
     binary=None,
     **kwargs
 ):
@@ -329,7 +340,9 @@ def present(
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
-        comma-separated string is accepted too. Default: [] (no flag managed).
+        comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
+        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
+        flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -355,11 +368,18 @@ def present(
         managing an image or a chroot). One of: auto, systemd, other. Default: auto.
 
     fstab_path
-        fstab file to manage. Default: /etc/fstab.
+        fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+        and present, as ansible.posix.mount does; never in a missing directory (an error).
+        Default: /etc/fstab.
 
     backup
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
         returned as backup_file. Default: False.
+
+    backup_keep
+        With backup: how many of shmguard's own copies of each file to keep beside it (those
+        named FILE.PID.TIMESTAMP~), the newest; older ones are removed once the new copy is on
+        disk. 0 keeps them all. Other files are never touched. Default: 5.
 
     binary
         The shmguard executable. Default: shmguard:binary from the minion config or pillar
@@ -389,6 +409,7 @@ def ephemeral(
     init=None,
     fstab_path=None,
     backup=False,
+    backup_keep=None,
     binary=None,
     **kwargs
 ):
@@ -432,7 +453,9 @@ def ephemeral(
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
-        comma-separated string is accepted too. Default: [] (no flag managed).
+        comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
+        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
+        flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -458,11 +481,18 @@ def ephemeral(
         managing an image or a chroot). One of: auto, systemd, other. Default: auto.
 
     fstab_path
-        fstab file to manage. Default: /etc/fstab.
+        fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+        and present, as ansible.posix.mount does; never in a missing directory (an error).
+        Default: /etc/fstab.
 
     backup
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
         returned as backup_file. Default: False.
+
+    backup_keep
+        With backup: how many of shmguard's own copies of each file to keep beside it (those
+        named FILE.PID.TIMESTAMP~), the newest; older ones are removed once the new copy is on
+        disk. 0 keeps them all. Other files are never touched. Default: 5.
 
     binary
         The shmguard executable. Default: shmguard:binary from the minion config or pillar
@@ -492,6 +522,7 @@ def absent(
     init=None,
     fstab_path=None,
     backup=False,
+    backup_keep=None,
     binary=None,
     **kwargs
 ):
@@ -533,7 +564,9 @@ def absent(
     options
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
-        comma-separated string is accepted too. Default: [] (no flag managed).
+        comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
+        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
+        flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -559,11 +592,18 @@ def absent(
         managing an image or a chroot). One of: auto, systemd, other. Default: auto.
 
     fstab_path
-        fstab file to manage. Default: /etc/fstab.
+        fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+        and present, as ansible.posix.mount does; never in a missing directory (an error).
+        Default: /etc/fstab.
 
     backup
         Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is
         returned as backup_file. Default: False.
+
+    backup_keep
+        With backup: how many of shmguard's own copies of each file to keep beside it (those
+        named FILE.PID.TIMESTAMP~), the newest; older ones are removed once the new copy is on
+        disk. 0 keeps them all. Other files are never touched. Default: 5.
 
     binary
         The shmguard executable. Default: shmguard:binary from the minion config or pillar

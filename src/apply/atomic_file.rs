@@ -113,6 +113,79 @@ fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// When `name` is one of shmguard's backups of the file named `file`,
+/// `FILE.PID.TIMESTAMP~` (TIMESTAMP as RFC 3339 in UTC), its time.
+fn backup_time(file: &str, name: &str) -> Option<SystemTime> {
+    let rest = name
+        .strip_prefix(file)?
+        .strip_prefix('.')?
+        .strip_suffix('~')?;
+    let (pid, stamp) = rest.split_once('.')?;
+    if !is_digits(pid) {
+        return None;
+    }
+    humantime::parse_rfc3339(stamp).ok()
+}
+
+/// Keeps `keep` of shmguard's backups of `path` (0: all): `new`, just made, and the newest
+/// others; removes the older ones, oldest first, and syncs the directory. Only regular files
+/// whose names match the exact pattern shmguard writes are considered; links are never
+/// followed, and other files (an admin's `fstab.orig`, `fstab.bak~`) are never touched.
+/// Ordered by the time in the name, then by modification time (two in one second), then name.
+/// Returns what was removed, and what could not be (the run still succeeded).
+pub fn prune_backups(path: &Path, new: &Path, keep: u32) -> (Vec<PathBuf>, Vec<String>) {
+    let (mut removed, mut problems) = (Vec::new(), Vec::new());
+    let Some(file) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return (removed, problems);
+    };
+    if keep == 0 {
+        return (removed, problems);
+    }
+    let dir = dir_of(path);
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(format!(
+                "cannot list {} to remove old backups: {e}",
+                dir.display()
+            ));
+            return (removed, problems);
+        }
+    };
+    let mut found: Vec<(SystemTime, SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let at = backup_time(&file, &name)?;
+            let mtime = e.metadata().and_then(|m| m.modified()).ok()?;
+            Some((at, mtime, e.path()))
+        })
+        .filter(|(_, _, p)| p.file_name() != new.file_name())
+        .collect();
+    found.sort();
+    let excess = found.len().saturating_sub(keep as usize - 1);
+    for (_, _, old) in found.into_iter().take(excess) {
+        match std::fs::remove_file(&old) {
+            Ok(()) => removed.push(old),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => problems.push(format!(
+                "cannot remove the old backup {}: {e}",
+                old.display()
+            )),
+        }
+    }
+    if !removed.is_empty() {
+        if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+            problems.push(format!(
+                "removed old backups, but cannot sync {}: {e}",
+                dir.display()
+            ));
+        }
+    }
+    (removed, problems)
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Replaces `path` with `after` (streamed, line by line), provided it still holds `before`
@@ -159,8 +232,11 @@ pub fn write_atomically(
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let result = write_new(&tmp, &|w| after.write_to(w), mode, owner)
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(ctx("rename the new file over", path)));
+    let result =
+        write_new(&tmp, &|w| after.write_to(w), mode, owner).and_then(|()| match current {
+            Some(_) => std::fs::rename(&tmp, path).map_err(ctx("rename the new file over", path)),
+            None => create_from(&tmp, path),
+        });
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         if let Some(b) = &backup_path {
@@ -177,6 +253,31 @@ pub fn write_atomically(
             ..ctx("sync the directory of", path)(source)
         })?;
     Ok(backup_path)
+}
+
+/// Puts the complete temporary file `tmp` in place as `path`, which must not exist: link(2)
+/// fails rather than replace a file another writer created meanwhile (rename would clobber
+/// it), then the temporary name is dropped. Where the filesystem has no hard links (EPERM,
+/// EOPNOTSUPP), rename; any other error is the error.
+fn create_from(tmp: &Path, path: &Path) -> Result<(), WriteError> {
+    match std::fs::hard_link(tmp, path) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(tmp);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(ctx("create", path)(std::io::Error::other(
+                "it was created since shmguard found it missing (another writer?); nothing was written, run again",
+            )))
+        }
+        Err(e)
+            if [nix::libc::EPERM, nix::libc::EOPNOTSUPP]
+                .contains(&e.raw_os_error().unwrap_or(0)) =>
+        {
+            std::fs::rename(tmp, path).map_err(ctx("rename the new file to", path))
+        }
+        Err(e) => Err(ctx("create", path)(e)),
+    }
 }
 
 /// Creates `path` (which must not exist) with what `fill` writes, owner and mode, and fsyncs it.
@@ -268,6 +369,75 @@ mod tests {
     }
 
     #[test]
+    fn only_shmguards_own_backup_names_are_recognised() {
+        let t = |n: &str| backup_time("fstab", n).is_some();
+        assert!(t("fstab.4127.2026-11-27T10:00:00Z~"));
+        assert!(t("fstab.1.2026-11-27T10:00:00.123456Z~"));
+        for foreign in [
+            "fstab.bak~",
+            "fstab.orig",
+            "fstab.4127.2026-11-27T10:00:00Z",
+            "fstab.x.2026-11-27T10:00:00Z~",
+            "fstab..2026-11-27T10:00:00Z~",
+            "fstab.4127.yesterday~",
+            "fstab2.4127.2026-11-27T10:00:00Z~",
+            "xfstab.4127.2026-11-27T10:00:00Z~",
+            ".fstab.shmguard.1.0",
+        ] {
+            assert!(!t(foreign), "{foreign}");
+        }
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_and_touches_nothing_else() {
+        let tmp = scratch("prune");
+        let d = tmp.path();
+        let p = d.join("fstab");
+        std::fs::write(&p, b"x").unwrap();
+        let names = [
+            "fstab.9.2026-01-01T00:00:01Z~",
+            "fstab.3.2026-01-01T00:00:02Z~",
+            "fstab.7.2026-01-01T00:00:03Z~",
+            "fstab.1.2026-01-01T00:00:04Z~",
+        ];
+        for n in names {
+            std::fs::write(d.join(n), b"old").unwrap();
+        }
+        let foreign = ["fstab.bak~", "fstab.12.not-a-time~", "fstab.orig"];
+        for n in foreign {
+            std::fs::write(d.join(n), b"mine").unwrap();
+        }
+        std::os::unix::fs::symlink("fstab", d.join("fstab.5.2025-01-01T00:00:00Z~")).unwrap();
+        // the new copy, though its clock says it is the oldest, is never removed
+        let new = d.join("fstab.2.2020-01-01T00:00:00Z~");
+        std::fs::write(&new, b"new").unwrap();
+        let (removed, problems) = prune_backups(&p, &new, 3);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            removed,
+            [d.join(names[0]), d.join(names[1])],
+            "oldest first"
+        );
+        let mut left: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut want: Vec<&str> = vec![
+            "fstab",
+            names[2],
+            names[3],
+            "fstab.2.2020-01-01T00:00:00Z~",
+            "fstab.5.2025-01-01T00:00:00Z~",
+        ];
+        want.extend(foreign);
+        want.sort();
+        assert_eq!(left, want);
+        assert_eq!(prune_backups(&p, &new, 0).0.len(), 0, "0 keeps every copy");
+        assert_eq!(prune_backups(&p, &new, 1).0.len(), 2);
+    }
+
+    #[test]
     fn stale_temporary_files_of_dead_runs_are_removed_and_nothing_else() {
         let tmp = scratch("stale");
         let d = tmp.path();
@@ -321,5 +491,24 @@ mod tests {
         let p = d.join("sysctl.conf");
         write_atomically(&p, None, &LineFile::parse(b"x = 1\n"), false).unwrap();
         assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o644);
+        assert_eq!(std::fs::read(&p).unwrap(), b"x = 1\n");
+        assert_eq!(std::fs::metadata(&p).unwrap().nlink(), 1);
+        assert_eq!(
+            std::fs::read_dir(d).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_file_created_meanwhile_is_never_clobbered() {
+        let tmp = scratch("created-meanwhile");
+        let d = tmp.path();
+        let p = d.join("fstab");
+        std::fs::write(d.join("t"), b"mine").unwrap();
+        std::fs::write(&p, b"theirs").unwrap();
+        let e = create_from(&d.join("t"), &p).unwrap_err();
+        assert!(e.to_string().contains("created since"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"theirs");
     }
 }

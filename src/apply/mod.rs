@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use crate::observe::line_file::LineFile;
 use crate::plan::{Action, Plan, Step};
 
-pub use atomic_file::{WriteError, remove_stale_temp_files, write_atomically};
+pub use atomic_file::{WriteError, prune_backups, remove_stale_temp_files, write_atomically};
 pub use file_lock::{FileLock, LOCK_DIR, LockError, WAIT as LOCK_WAIT, lock, lock_dir, lock_name};
 
 /// What a finished apply did.
@@ -24,6 +24,8 @@ pub struct Applied {
     pub done: Vec<String>,
     /// copies kept before files were replaced
     pub backups: Vec<PathBuf>,
+    /// what went wrong without failing the run (an old copy that could not be removed)
+    pub warnings: Vec<String>,
 }
 
 /// A step that failed; the steps before it were done, then undone where they could be.
@@ -83,14 +85,31 @@ fn run(action: &Action, summary: &str, applied: &mut Applied) -> Result<(), Stri
             std::fs::write(format!("/proc/sys/fs/mqueue/{name}"), format!("{value}\n"))
                 .map_err(|e| e.to_string())
         }
+        Action::RemoveCreatedFile {
+            param,
+            path,
+            written,
+        } => remove_created_file(path, written).map_err(|e| format!("{param}: {e}")),
         Action::WriteFile {
             param,
             path,
             before,
             after,
             backup,
-        } => match write_atomically(path, before.as_deref().map(Vec::as_slice), after, *backup) {
+        } => match write_atomically(
+            path,
+            before.as_deref().map(Vec::as_slice),
+            after,
+            backup.is_some(),
+        ) {
             Ok(b) => {
+                // Only once the new copy and the new file are on disk: the old copies go.
+                if let (Some(new), Some(keep)) = (&b, backup) {
+                    let (_removed, problems) = prune_backups(path, new, *keep);
+                    applied
+                        .warnings
+                        .extend(problems.into_iter().map(|p| format!("{param}: {p}")));
+                }
                 applied.backups.extend(b);
                 Ok(())
             }
@@ -104,10 +123,42 @@ fn run(action: &Action, summary: &str, applied: &mut Applied) -> Result<(), Stri
     }
 }
 
+/// Removes a file this run created, provided it still holds what was written, and makes
+/// the removal durable.
+fn remove_created_file(path: &std::path::Path, written: &[u8]) -> Result<(), String> {
+    let now = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if now != written {
+        return Err(format!(
+            "{} changed since shmguard created it (another writer?); left as it is",
+            path.display()
+        ));
+    }
+    std::fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("cannot sync {}: {e}", dir.display()))
+}
+
 /// The action that undoes a step just done: the planner's, or for a replaced file, writing
-/// back what it held (only if it still holds what was written).
+/// back what it held (only if it still holds what was written), and for a created file,
+/// removing it (likewise).
 fn undo_of(step: &Step) -> Option<Action> {
     match &step.action {
+        Action::WriteFile {
+            param,
+            path,
+            before: None,
+            after,
+            ..
+        } => Some(Action::RemoveCreatedFile {
+            param,
+            path: path.clone(),
+            written: after.render(),
+        }),
         Action::WriteFile {
             param,
             path,
@@ -119,7 +170,7 @@ fn undo_of(step: &Step) -> Option<Action> {
             path: path.clone(),
             before: Some(std::sync::Arc::new(after.render())),
             after: LineFile::from_shared(before.clone()),
-            backup: false,
+            backup: None,
         }),
         _ => step.undo.clone(),
     }
@@ -157,4 +208,43 @@ pub fn apply(plan: &Plan) -> Result<Applied, Box<ApplyError>> {
         }
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_file_is_undone_by_removing_it_only_while_it_holds_what_was_written() {
+        let tmp = tempfile::Builder::new()
+            .prefix("shmguard-unit-undo-")
+            .tempdir()
+            .unwrap();
+        let path = tmp.path().join("fstab");
+        let step = Step {
+            action: Action::WriteFile {
+                param: "fstab_path",
+                path: path.clone(),
+                before: None,
+                after: LineFile::parse(b"tmpfs /dev/shm tmpfs nodev 0 0\n"),
+                backup: Some(5),
+            },
+            summary: "create".into(),
+            undo: None,
+        };
+        let mut applied = Applied::default();
+        run(&step.action, "create", &mut applied).unwrap();
+        assert!(applied.backups.is_empty(), "nothing to back up");
+        let undo = undo_of(&step).unwrap();
+        std::fs::write(&path, b"an editor's\n").unwrap();
+        let e = run(&undo, "undo", &mut Applied::default()).unwrap_err();
+        assert!(
+            e.starts_with("fstab_path: ") && e.contains("changed since"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"an editor's\n");
+        std::fs::write(&path, b"tmpfs /dev/shm tmpfs nodev 0 0\n").unwrap();
+        run(&undo, "undo", &mut Applied::default()).unwrap();
+        assert!(!path.exists());
+    }
 }

@@ -5,7 +5,7 @@
 use crate::audit::audit_report::{CheckResult, Status};
 use crate::observe::Observed;
 use crate::plan::plan;
-use crate::spec::{Desired, FsType, MqueueLimits, SizeTarget, State};
+use crate::spec::{Desired, Flag, FsType, MqueueLimits, SizeTarget, State};
 
 /// One property to judge.
 #[derive(Debug, Clone)]
@@ -28,6 +28,7 @@ fn bare(d: &Desired, state: State) -> Desired {
         backup: false,
         warnings: Vec::new(),
         mirror_live: false,
+        writable: false,
         ..d.clone()
     }
 }
@@ -77,6 +78,11 @@ pub fn checks(d: &Desired, files_only: bool) -> Vec<Check> {
         }
         for flag in &d.flags {
             add(flag.name().into(), &|s| s.flags = vec![*flag]);
+        }
+        // A read-only mount is drift unless `ro` is asked for (apply remounts it read-write).
+        let asked = d.flags.contains(&Flag::Ro) || d.flags.contains(&Flag::Rw);
+        if scope == "live" && d.writable && !asked {
+            add("rw".into(), &|s| s.flags = vec![Flag::Rw]);
         }
         if scope == "live" {
             for (name, v) in d.mqueue.managed() {

@@ -140,11 +140,18 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
     } else {
         observed
     };
-    let planned = if t.conditions_only {
+    let mut planned = if t.conditions_only {
         Vec::new()
     } else {
         check::checks(&desired, opts.root.is_some())
     };
+    // The rw check a live target gets without asking (see check::checks) judges a mount that
+    // is there; an unmounted one is the `mounted` check's failure, not a second one. Where a
+    // condition judges the same property (and says why programs fail), it is the one check.
+    let implicit_rw = observed.live.is_none() && !desired.flags.contains(&crate::spec::Flag::Rw);
+    if implicit_rw || (opts.root.is_none() && t.conditions.contains(&Condition::Writable)) {
+        planned.retain(|c| !(c.scope == "live" && c.key == Condition::Writable.key()));
+    }
     for c in planned {
         let refs = t.references.get(&c.key).cloned().unwrap_or_default();
         let mut r = match (&no_fstab, c.scope) {

@@ -105,6 +105,10 @@ pub fn wanted(p: &Params) -> BTreeMap<String, String> {
     for o in &p.options {
         w.insert(o.clone(), format!("mounted with {o}"));
     }
+    // The check every live target gets unless it asks for ro or rw (see audit::check).
+    if state.live() && !p.options.iter().any(|o| o == "ro" || o == "rw") {
+        w.insert("rw".into(), "mounted read-write".into());
+    }
     w
 }
 

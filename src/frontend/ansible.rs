@@ -84,7 +84,7 @@ mod tests {
         assert_eq!(out["failed"], true);
         assert_eq!(
             out["msg"],
-            "Unsupported parameters for (shmguard) module: bogus, zzz. Supported parameters include: backup, fstab_path (fstab), fstype, init, min_size, mode, msg_max, msgsize_max, nr_inodes, options, path (name), queues_max, size, state, sysctl_path."
+            "Unsupported parameters for (shmguard) module: bogus, zzz. Supported parameters include: backup, backup_keep, fstab_path (fstab), fstype, init, min_size, mode, msg_max, msgsize_max, nr_inodes, options, path (name), queues_max, size, state, sysctl_path."
         );
     }
 

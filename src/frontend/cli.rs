@@ -97,6 +97,10 @@ pub struct ApplyArgs {
     /// Keep a timestamped copy of a file before changing it
     #[arg(long)]
     pub backup: bool,
+    /// With --backup: how many of shmguard's copies of each file to keep, the newest (0: all)
+    /// [default: 5]
+    #[arg(long, value_name = "N")]
+    pub backup_keep: Option<i64>,
     /// The init system that boots this host: auto, systemd or other (decides what the fstab
     /// line does at boot) [default: auto]
     #[arg(long, value_parser = words(Init::WORDS))]
@@ -169,6 +173,7 @@ impl ApplyArgs {
             sysctl_path: self.sysctl_path.clone(),
             fstab_path: self.fstab_path.clone(),
             backup: self.backup,
+            backup_keep: self.backup_keep,
             init: self.init.as_deref().map(Init::parse).transpose()?,
         })
     }

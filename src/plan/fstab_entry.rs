@@ -224,11 +224,18 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         return Ok(());
     }
     let host = plan.expected.host;
-    if plan.expected.fstab.bytes.is_none() && !plan.expected.fstab.replaced {
+    // A missing fstab is created with the entry (root:root 0644), as ansible.posix.mount
+    // does, by the states that want one; never where its directory is missing too (a typo).
+    let create = !plan.expected.fstab.exists();
+    if create && (d.state == State::Absent || !plan.expected.fstab.dir_exists) {
         return Err(PlanError::FileMissing {
             param: "fstab_path",
             path: plan.expected.fstab.path.display().to_string(),
-            what: "",
+            what: if plan.expected.fstab.dir_exists {
+                ""
+            } else {
+                ", nor does its directory"
+            },
         });
     }
     // Edited in place and put back (or replaced by the step): a 100k-line fstab is not copied.
@@ -325,13 +332,16 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
         plan.expected.fstab.doc = doc;
         return Ok(());
     }
+    if create {
+        summaries.insert(0, format!("create {shown} (mode 0644)"));
+    }
     let after = doc.file.clone();
     let step = replace_file(
         &mut plan.expected.fstab,
         "fstab_path",
         doc,
         after,
-        d.backup,
+        d.backup.then_some(d.backup_keep),
         summaries.join("; "),
     )?;
     plan.steps.push(step);

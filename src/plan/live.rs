@@ -232,7 +232,14 @@ fn plan_remount(d: &Desired, live: &LiveMount, plan: &mut Plan) -> Result<(), Pl
             next.nr_inodes = Some(want);
         }
     }
-    let flags = d.flags.iter().fold(live.flags, |f, fl| f.with(*fl));
+    // A read-only mount breaks every program that creates objects in it: unless `ro` is
+    // asked for, read-write is part of the desired state (and so comes before any chmod,
+    // which a read-only filesystem would refuse with EROFS).
+    let wants_rw = d.flags.contains(&Flag::Rw) || (d.writable && !d.flags.contains(&Flag::Ro));
+    let mut flags = d.flags.iter().fold(live.flags, |f, fl| f.with(*fl));
+    if wants_rw {
+        flags = flags.with(Flag::Rw);
+    }
     if flags != live.flags {
         let (old, new) = (live.flags.words(), flags.words());
         let added: Vec<&String> = new.iter().filter(|w| !old.contains(w)).collect();
@@ -248,7 +255,7 @@ fn plan_remount(d: &Desired, live: &LiveMount, plan: &mut Plan) -> Result<(), Pl
     }
     // `rw` on a read-only superblock (mountinfo's last field `ro`): the per-mount flag alone
     // leaves every write failing with EROFS.
-    let superblock_rw = d.flags.contains(&Flag::Rw) && live.super_options.iter().any(|o| o == "ro");
+    let superblock_rw = wants_rw && live.super_options.iter().any(|o| o == "ro");
     if superblock_rw {
         changes.push("make the filesystem (superblock) read-write".into());
         for o in next.super_options.iter_mut().filter(|o| *o == "ro") {

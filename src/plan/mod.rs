@@ -58,14 +58,23 @@ pub enum Action {
     Unmount { path: String },
     /// rmdir what a CreateDir step created (its undo)
     RemoveDir { path: String },
-    /// replace a file atomically, provided it still holds `before`
+    /// remove a file a WriteFile step created, provided it still holds `written` (its undo)
+    RemoveCreatedFile {
+        param: &'static str,
+        path: PathBuf,
+        written: Vec<u8>,
+    },
+    /// replace a file atomically, provided it still holds `before` (None: create it, which
+    /// must not exist)
     WriteFile {
         param: &'static str,
         path: PathBuf,
         before: Option<Shared>,
         /// the new content, rendered only as it is written
         after: LineFile,
-        backup: bool,
+        /// keep a copy of the old file first, and of shmguard's copies at most this many, the
+        /// newest (0: all); None: no copy
+        backup: Option<u32>,
     },
 }
 
@@ -102,7 +111,7 @@ fn replace_file<T>(
     param: &'static str,
     doc: T,
     after: LineFile,
-    backup: bool,
+    backup: Option<u32>,
     summary: String,
 ) -> Result<Step, PlanError> {
     check_replaceable(param, file)?;

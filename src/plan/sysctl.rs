@@ -46,7 +46,8 @@ pub(super) fn plan(d: &Desired, plan: &mut Plan) -> Result<(), PlanError> {
     }
     let summary = format!("persist in {}: {}", file.path.display(), changes.join(", "));
     let after = doc.file.clone();
-    let step = replace_file(file, "sysctl_path", doc, after, d.backup, summary)?;
+    let backup = d.backup.then_some(d.backup_keep);
+    let step = replace_file(file, "sysctl_path", doc, after, backup, summary)?;
     plan.steps.push(step);
     Ok(())
 }

@@ -485,3 +485,152 @@ fn an_unclosed_quote_in_the_options_is_refused() {
         "{e}"
     );
 }
+
+/// A tmpfs mounted `ro` (per-mount and superblock), as `mount -o ro` leaves it.
+fn read_only_shm(mode: u32) -> LiveMount {
+    let mut live = live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", mode);
+    live.flags.read_only = true;
+    live.super_options = vec!["ro".into(), "size=1024k".into()];
+    live
+}
+
+#[test]
+fn issue_22_a_read_only_mount_is_remounted_read_write_before_the_chmod() {
+    let o = observed(Some(read_only_shm(0o755)), b"");
+    let d = desired(json!({"mode": "1777", "state": "ephemeral"}));
+    let p = plan(&d, &o).unwrap();
+    assert_eq!(
+        summaries(&p),
+        [
+            "remount /dev/shm: add rw, drop ro, make the filesystem (superblock) read-write",
+            "chmod /dev/shm 0755 -> 1777"
+        ]
+    );
+    match &p.steps[0].action {
+        Action::Remount {
+            flags,
+            superblock_rw,
+            data,
+            ..
+        } => {
+            assert!(!flags.read_only && flags.nosuid && flags.nodev);
+            assert!(*superblock_rw);
+            assert!(data.is_empty());
+        }
+        a => panic!("{a:?}"),
+    }
+    let live = p.expected.live.as_ref().unwrap();
+    assert!(!live.flags.read_only);
+    assert!(!live.super_options.iter().any(|o| o == "ro"));
+    assert!(plan(&d, &p.expected).unwrap().is_empty());
+}
+
+#[test]
+fn issue_22_a_read_only_mount_is_drift_even_with_nothing_else_asked() {
+    let o = observed(Some(read_only_shm(0o1777)), b"");
+    let p = plan(&desired(json!({"state": "ephemeral"})), &o).unwrap();
+    assert_eq!(p.steps.len(), 1, "{:?}", summaries(&p));
+    // only the per-mount flag: a bind remount clears it
+    let mut live = read_only_shm(0o1777);
+    live.super_options = vec!["rw".into()];
+    let p = plan(
+        &desired(json!({"state": "ephemeral"})),
+        &observed(Some(live), b""),
+    )
+    .unwrap();
+    assert_eq!(summaries(&p), ["remount /dev/shm: add rw, drop ro"]);
+    assert!(matches!(
+        &p.steps[0].action,
+        Action::Remount {
+            superblock_rw: false,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn issue_22_ro_asked_for_keeps_a_read_only_mount() {
+    let o = observed(Some(read_only_shm(0o1777)), b"");
+    let p = plan(&desired(json!({"state": "ephemeral", "options": "ro"})), &o).unwrap();
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+}
+
+#[test]
+fn issue_22_present_leaves_the_live_mount_alone() {
+    let o = observed(Some(read_only_shm(0o1777)), b"");
+    let p = plan(&desired(json!({"state": "present"})), &o).unwrap();
+    assert!(
+        p.steps
+            .iter()
+            .all(|s| matches!(s.action, Action::WriteFile { .. })),
+        "{:?}",
+        summaries(&p)
+    );
+}
+
+/// An observed state whose fstab does not exist (its directory does when `dir`).
+fn without_fstab(live: Option<LiveMount>, dir: bool) -> Observed {
+    let mut o = observed(live, b"");
+    o.fstab = FileState::from_bytes(Path::new("/etc/fstab"), None, Fstab::from_shared);
+    o.fstab.dir_exists = dir;
+    o
+}
+
+#[test]
+fn issue_24_a_missing_fstab_is_created_with_the_entry_by_mounted_and_present() {
+    let live = live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", 0o1777);
+    for state in ["mounted", "present"] {
+        let o = without_fstab(Some(live.clone()), true);
+        let d = desired(json!({"state": state, "options": "nodev,nosuid", "backup": true}));
+        let p = plan(&d, &o).unwrap();
+        let step = p.steps.last().unwrap();
+        let line = fstab_after(&p);
+        assert!(
+            line.starts_with("tmpfs /dev/shm tmpfs nodev,nosuid") && line.ends_with(" 0 0\n"),
+            "{state}: {line}"
+        );
+        assert_eq!(line.lines().count(), 1, "{state}: {line}");
+        assert_eq!(
+            step.summary,
+            format!(
+                "create /etc/fstab (mode 0644); add to /etc/fstab: {}",
+                line.trim_end()
+            ),
+            "{state}"
+        );
+        assert!(
+            matches!(&step.action, Action::WriteFile { before: None, .. }),
+            "{state}"
+        );
+        assert!(
+            plan(&d, &p.expected).unwrap().is_empty(),
+            "{state}: converged"
+        );
+    }
+}
+
+#[test]
+fn issue_24_absent_and_ephemeral_create_no_fstab() {
+    let live = live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", 0o1777);
+    let o = without_fstab(Some(live.clone()), true);
+    let p = plan(&desired(json!({"state": "ephemeral"})), &o).unwrap();
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+    let e = plan(&desired(json!({"state": "absent"})), &o).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("fstab_path: /etc/fstab does not exist"),
+        "{e}"
+    );
+}
+
+#[test]
+fn issue_24_a_missing_fstab_in_a_missing_directory_is_refused_naming_fstab_path() {
+    let live = live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", 0o1777);
+    let o = without_fstab(Some(live), false);
+    let e = plan(&desired(json!({"state": "present"})), &o).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("fstab_path: /etc/fstab does not exist, nor does its directory"),
+        "{e}"
+    );
+}

@@ -54,11 +54,16 @@ pub struct Desired {
     pub fstab_path: PathBuf,
     pub sysctl_path: PathBuf,
     pub backup: bool,
+    /// with backup: how many of shmguard's backups of a file to keep (0: all)
+    pub backup_keep: u32,
     /// the init system that boots the host (auto: found out by observe)
     pub init: Init,
     /// the fstab line takes the live mount's flags that were not asked for, so boot keeps
     /// them (audit's single-property checks turn this off to judge one property alone)
     pub mirror_live: bool,
+    /// a read-only live mount is drift unless `ro` is asked for: it is remounted read-write
+    /// (audit's single-property checks turn this off and judge it as a check of its own)
+    pub writable: bool,
     /// the path as given, when it was a symbolic link followed to `path` (see observe::link)
     pub link_from: Option<String>,
     /// why the path, a symbolic link, was not followed
@@ -192,6 +197,27 @@ impl Desired {
             }
         }
 
+        let backup_keep = match p.backup_keep {
+            None => params::DEFAULT_BACKUP_KEEP,
+            Some(n) => u32::try_from(n)
+                .ok()
+                .filter(|n| *n <= 100_000)
+                .ok_or_else(|| {
+                    ParamError::new(
+                        "backup_keep",
+                        n.to_string(),
+                        "a whole number from 0 (keep every backup) to 100000",
+                    )
+                })?,
+        };
+        // (a front end that fills in defaults passes 5 without being asked: no warning then)
+        if backup_keep != params::DEFAULT_BACKUP_KEEP && !p.backup {
+            warnings.push(
+                "backup_keep has no effect without backup: no copy is made, none is removed"
+                    .to_string(),
+            );
+        }
+
         Ok(Desired {
             path,
             fstype,
@@ -204,8 +230,10 @@ impl Desired {
             fstab_path,
             sysctl_path,
             backup: p.backup,
+            backup_keep,
             init: p.init.unwrap_or(Init::Auto),
             mirror_live: true,
+            writable: true,
             link_from: None,
             link_refused: None,
             warnings,
@@ -266,6 +294,29 @@ mod tests {
         assert_eq!(d.fstype, FsType::Tmpfs);
         assert_eq!(d.state, State::Mounted);
         assert_eq!(d.fstab_path, PathBuf::from("/etc/fstab"));
+    }
+
+    #[test]
+    fn backup_keep_defaults_to_5_and_refuses_what_is_not_a_count() {
+        assert_eq!(desired(json!({"backup": true})).unwrap().backup_keep, 5);
+        assert_eq!(
+            desired(json!({"backup": true, "backup_keep": "0"}))
+                .unwrap()
+                .backup_keep,
+            0
+        );
+        let e = desired(json!({"backup_keep": -1})).unwrap_err();
+        assert!(e.contains("backup_keep"), "{e}");
+        assert!(e.contains("from 0"), "{e}");
+        assert!(desired(json!({"backup_keep": "many"})).is_err());
+        let d = desired(json!({"backup_keep": 3})).unwrap();
+        assert!(d.warnings[0].contains("no effect without backup"), "{d:?}");
+        assert!(
+            desired(json!({"backup_keep": 5}))
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
     }
 
     #[test]

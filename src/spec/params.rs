@@ -74,7 +74,8 @@ pub struct Params {
 
     /// Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
     /// relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime.
-    /// A comma-separated string is accepted too.
+    /// A comma-separated string is accepted too. Without ro, a read-only live mount is drift:
+    /// it is remounted read-write (mount and filesystem) before anything else.
     #[serde(
         default,
         deserialize_with = "de_options",
@@ -128,7 +129,8 @@ pub struct Params {
     #[schemars(extend("default" = "auto"))]
     pub init: Option<Init>,
 
-    /// fstab file to manage.
+    /// fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted
+    /// and present, as ansible.posix.mount does; never in a missing directory (an error).
     #[serde(
         default,
         alias = "fstab",
@@ -147,6 +149,17 @@ pub struct Params {
     )]
     #[schemars(extend("default" = false))]
     pub backup: bool,
+
+    /// With backup: how many of shmguard's own copies of each file to keep beside it (those
+    /// named FILE.PID.TIMESTAMP~), the newest; older ones are removed once the new copy is on
+    /// disk. 0 keeps them all. Other files are never touched.
+    #[serde(
+        default,
+        deserialize_with = "de_backup_keep",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(extend("default" = 5))]
+    pub backup_keep: Option<i64>,
 }
 
 /// Every parameter name with its aliases, in table order. A test checks it against the schema.
@@ -166,7 +179,11 @@ pub const NAMES: &[(&str, &[&str])] = &[
     ("init", &[]),
     ("fstab_path", &["fstab"]),
     ("backup", &[]),
+    ("backup_keep", &[]),
 ];
+
+/// How many backups of a file `backup_keep` keeps when not given.
+pub const DEFAULT_BACKUP_KEEP: u32 = 5;
 
 pub const DEFAULT_PATH: &str = "/dev/shm";
 pub const DEFAULT_FSTAB: &str = "/etc/fstab";
@@ -273,6 +290,7 @@ named! {
     de_msg_max: int -> Option<i64> = "msg_max";
     de_msgsize_max: int -> Option<i64> = "msgsize_max";
     de_backup: bool -> bool = "backup";
+    de_backup_keep: int -> Option<i64> = "backup_keep";
 }
 
 /// A boolean as AnsibleModule reads one: a JSON bool, or (any case, as a string or a number)

@@ -93,7 +93,7 @@ fn cis_profile_passes_on_a_hardened_dev_shm_and_fails_on_a_drifted_one() {
     );
     let (code, v) = json_audit(&sb, &["--profile", "cis", "--fstab", &fstab]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["summary"]["checks"], 12, "live, fstab and boot: {v}");
+    assert_eq!(v["summary"]["checks"], 13, "live, fstab and boot: {v}");
     let nodev = &v["targets"][0]["checks"]
         .as_array()
         .unwrap()
@@ -214,7 +214,7 @@ fn the_default_audit_runs_with_no_arguments() {
     assert_eq!(code, 0, "{text}");
     assert!(
         text.starts_with(
-            "shmguard audit: compliant — 6 checks, 6 passed, 0 warned, 0 failed, 0 errors\n"
+            "shmguard audit: compliant — 8 checks, 8 passed, 0 warned, 0 failed, 0 errors\n"
         ),
         "{text}"
     );
@@ -274,7 +274,7 @@ fn junit_report_parses_with_one_testcase_per_check() {
     let parsed = py(script, &xml);
     assert_eq!(
         parsed,
-        "testsuites 9 8 9\n/dev/shm nodev (live) [CIS RHEL9 v2.0.0 1.1.2.2.2, STIG RHEL-09-231110]\n",
+        "testsuites 10 8 10\n/dev/shm nodev (live) [CIS RHEL9 v2.0.0 1.1.2.2.2, STIG RHEL-09-231110]\n",
         "{xml}"
     );
 }
@@ -343,6 +343,62 @@ fn root_audits_an_image_s_files_without_live_checks() {
         5,
         "4 fstab checks, and boot does not mount it: {v}"
     );
+}
+
+/// Issue 22: the cis and default profiles flag a read-only /dev/shm (a check of its own,
+/// which apply fixes: a read-only mount is drift unless `ro` is asked for); the
+/// multiprocessing profile's own condition judges it once.
+#[test]
+fn profiles_flag_a_read_only_dev_shm() {
+    let sb = fresh_dev("mode=1777,size=16m,nodev,nosuid,noexec,ro");
+    let fstab = sb.file(
+        "fstab",
+        b"tmpfs /dev/shm tmpfs nodev,nosuid,noexec 0 0\ntmpfs /dev/mqueue mqueue defaults 0 0\n",
+    );
+    for profile in ["cis", "default"] {
+        let (code, v) = json_audit(&sb, &["--profile", profile, "--fstab", &fstab]);
+        assert_eq!(code, 2, "{profile}: {v}");
+        assert_eq!(failing(&v), ["dev-shm.rw.live"], "{profile}: {v}");
+        assert!(
+            detail(&v, "dev-shm.rw.live").contains("make the filesystem (superblock) read-write"),
+            "{v}"
+        );
+        assert_eq!(v["targets"][0]["wanted"]["rw"], "mounted read-write", "{v}");
+    }
+    let (code, v) = json_audit(&sb, &["--profile", "multiprocessing"]);
+    assert_eq!(code, 2, "{v}");
+    let ids: Vec<Value> = v["targets"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .filter(|id| id == "dev-shm.rw.live")
+        .collect();
+    assert_eq!(ids.len(), 1, "one rw check: {v}");
+    assert!(
+        detail(&v, "dev-shm.rw.live").contains("EROFS"),
+        "the condition's detail: {v}"
+    );
+    // the remedy the audit names makes it pass
+    let r = sb.apply(&[
+        "--path",
+        "/dev/shm",
+        "--fstab-path",
+        &fstab,
+        "-o",
+        "nodev,nosuid,noexec",
+    ]);
+    assert_eq!(r["failed"], false, "{r}");
+    let (code, v) = json_audit(&sb, &["--profile", "cis", "--fstab", &fstab]);
+    assert_eq!(code, 0, "{v}");
+    // asked for, ro is the desired state
+    sb.sh("mount -o remount,ro /dev/shm");
+    let policy = sb.file(
+        "ro.json",
+        br#"{"path": "/dev/shm", "state": "ephemeral", "options": ["ro"]}"#,
+    );
+    let (code, v) = json_audit(&sb, &["--policy", &policy]);
+    assert_eq!(code, 0, "{v}");
 }
 
 /// Issue 10 point 13: `apply -o rw` on a read-only tmpfs clears the superblock's ro too, so

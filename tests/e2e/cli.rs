@@ -220,8 +220,9 @@ fn audit_of_a_missing_fstab_or_root_names_the_path() {
 }
 
 /// A mistyped --fstab-path must not create a new fstab and report success: it fails naming the
-/// parameter and the path, creates nothing, and check mode says the same.
-fn mistyped_fstab_path_fails_and_creates_nothing(typo_rel: &str) {
+/// parameter and the path, creates nothing, and check mode says the same. (A missing fstab in
+/// an existing directory is created by mounted and present: see fstab_edit.)
+fn mistyped_fstab_path_fails_and_creates_nothing(typo_rel: &str, state: &str) {
     let sb = Sandbox::new();
     let (shm, fstab) = target(&sb);
     let typo = sb.path(typo_rel);
@@ -231,8 +232,8 @@ fn mistyped_fstab_path_fails_and_creates_nothing(typo_rel: &str) {
         "apply",
         "--path",
         &shm,
-        "--mode",
-        "1777",
+        "--state",
+        state,
         "-o",
         "nodev",
         "--fstab-path",
@@ -252,10 +253,12 @@ fn mistyped_fstab_path_fails_and_creates_nothing(typo_rel: &str) {
 
 #[test]
 fn apply_with_an_fstab_path_in_a_missing_directory_fails_and_creates_nothing() {
-    mistyped_fstab_path_fails_and_creates_nothing("nonexistent/fstab");
+    for state in ["mounted", "present"] {
+        mistyped_fstab_path_fails_and_creates_nothing("nonexistent/fstab", state);
+    }
 }
 
 #[test]
-fn apply_with_a_missing_fstab_path_fails_and_creates_nothing() {
-    mistyped_fstab_path_fails_and_creates_nothing("fstab-typo");
+fn absent_with_a_missing_fstab_path_fails_and_creates_nothing() {
+    mistyped_fstab_path_fails_and_creates_nothing("fstab-typo", "absent");
 }

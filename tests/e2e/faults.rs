@@ -371,3 +371,43 @@ fn a_failing_undo_says_what_is_left_changed() {
     assert_eq!(sb.mountinfo(&shm), before_mount, "the remount was undone");
     assert_eq!(sb.read(&fstab), OLD);
 }
+
+/// Issue 24: creating a missing fstab is all or nothing too. The link(2) that puts the new
+/// file in place fails: no fstab, no temporary file, and the remount done before it is undone.
+#[test]
+fn a_failing_creation_of_a_missing_fstab_leaves_no_file_and_undoes_the_remount() {
+    strace::require();
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=8m,mode=1777");
+    let etc = sb.path("etc");
+    sb.sh(&format!("mkdir -m 755 {etc}"));
+    let fstab = format!("{etc}/fstab");
+    let args = [
+        "apply",
+        "--json",
+        "--path",
+        &shm,
+        "-o",
+        "nodev",
+        "--fstab-path",
+        &fstab,
+    ];
+    let before = sb.mountinfo(&shm);
+    for (errno, text) in ERRNOS {
+        let inject = format!("inject=link,linkat:error={errno}");
+        let out = strace::run(&sb, &["-o", "/dev/null", "-e", &inject], &args);
+        let r = strace::json(&out);
+        assert_eq!(r["failed"], true, "{r}");
+        let msg = r["msg"].as_str().unwrap();
+        assert!(
+            msg.contains("fstab_path") && names(msg, errno, text),
+            "{errno}: {msg}"
+        );
+        assert!(msg.contains("undone: remount"), "{errno}: {msg}");
+        assert_eq!(sb.sh(&format!("ls -A {etc}")), "", "{errno}: files left");
+        assert_eq!(sb.mountinfo(&shm), before, "{errno}: the remount stayed");
+    }
+    let r = sb.apply(&args[2..]);
+    assert_eq!(r["failed"], false, "and without a fault it works: {r}");
+    assert_eq!(sb.sh(&format!("ls -A {etc}")), "fstab\n");
+}

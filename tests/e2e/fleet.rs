@@ -100,7 +100,7 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
     let files: Vec<String> = (0..HOSTS).map(|i| sb.path(&format!("h{i}.json"))).collect();
     let host = |i: usize| format!("host-{i:02}");
     let total_fail: usize = (0..HOSTS).map(|i| expected_failures(i).len()).sum();
-    let ids: Vec<String> = ["live", "fstab", "boot"]
+    let mut ids: Vec<String> = ["live", "fstab", "boot"]
         .iter()
         .flat_map(|s| {
             let first = if *s == "fstab" { "fstab" } else { "mounted" };
@@ -108,7 +108,9 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
                 .chain(FLAGS.iter().map(move |f| format!("dev-shm.{f}.{s}")))
         })
         .collect();
-    assert_eq!(ids.len(), 12);
+    // every host's /dev/shm is read-write: the cis profile's rw check passes everywhere
+    ids.push("dev-shm.rw.live".into());
+    assert_eq!(ids.len(), 13);
 
     // json
     let (code, out, err) = report(&sb, "json", &files);
@@ -117,7 +119,7 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
     assert_eq!(
         v["summary"],
         json!({"hosts": 12, "audited": 12, "compliant_hosts": 1, "warned_hosts": 0,
-               "drifted_hosts": 11, "error_hosts": 0, "unreachable_hosts": 0, "checks": 12})
+               "drifted_hosts": 11, "error_hosts": 0, "unreachable_hosts": 0, "checks": 13})
     );
     let order: Vec<usize> = v["hosts"]
         .as_array()
@@ -161,7 +163,7 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
     for i in 0..HOSTS {
         assert_eq!(
             parsed[&host(i)],
-            (12, expected_failures(i).len()),
+            (13, expected_failures(i).len()),
             "{}",
             host(i)
         );
@@ -174,7 +176,7 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
         out.lines()
             .filter(|l| l.starts_with("shmguard_fleet_check{"))
             .count(),
-        HOSTS * 12
+        HOSTS * 13
     );
     for i in 0..HOSTS {
         for id in &ids {

@@ -178,7 +178,11 @@ fn xccdf_of_a_compliant_and_a_drifted_host_is_validated_and_rendered_by_oscap() 
             );
             assert!(rendered.contains(&rule), "oscap's report lists {rule}");
         }
-        assert_eq!(xml.matches("<Rule ").count(), 12);
+        assert_eq!(
+            xml.matches("<Rule ").count(),
+            13,
+            "the cis checks and rw (live)"
+        );
         assert!(xml.contains(&format!("<target>{}</target>", v["host"].as_str().unwrap())));
         for flag in FLAGS {
             let ssg = format!("xccdf_org.ssgproject.content_rule_mount_option_dev_shm_{flag}");

@@ -71,7 +71,8 @@ options:
   options:
     description:
       - "Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime, relatime, strictatime, nodiratime, or their opposites rw,
-          dev, suid, exec, diratime. A comma-separated string is accepted too."
+          dev, suid, exec, diratime. A comma-separated string is accepted too. Without ro, a read-only live mount is drift: it is remounted
+          read-write (mount and filesystem) before anything else."
     type: list
     elements: str
     default: []
@@ -102,7 +103,8 @@ options:
     default: "auto"
   fstab_path:
     description:
-      - "fstab file to manage."
+      - "fstab file to manage. A missing one is created (mode 0644, with the entry) by mounted and present, as ansible.posix.mount does; never in a
+          missing directory (an error)."
     type: str
     aliases: [fstab]
     default: "/etc/fstab"
@@ -111,6 +113,12 @@ options:
       - "Keep a timestamped copy of fstab (and of sysctl_path) before changing it; its path is returned as backup_file."
     type: bool
     default: false
+  backup_keep:
+    description:
+      - "With backup: how many of shmguard's own copies of each file to keep beside it (those named FILE.PID.TIMESTAMP~), the newest; older ones are
+          removed once the new copy is on disk. 0 keeps them all. Other files are never touched."
+    type: int
+    default: 5
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -598,6 +606,7 @@ ARGUMENT_SPEC = dict(
     init=dict(type="str", choices=["auto", "systemd", "other"], default="auto"),
     fstab_path=dict(type="str", aliases=["fstab"], default="/etc/fstab"),
     backup=dict(type="bool", default=False),
+    backup_keep=dict(type="int", default=5),
 )
 
 
