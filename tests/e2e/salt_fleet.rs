@@ -316,7 +316,7 @@ fn salt_formula_fails_clearly_for_an_architecture_without_a_build() {
 }
 
 /// Two free TCP ports on 127.0.0.1.
-fn free_ports() -> (u16, u16) {
+pub fn free_ports() -> (u16, u16) {
     let a = TcpListener::bind("127.0.0.1:0").unwrap();
     let b = TcpListener::bind("127.0.0.1:0").unwrap();
     (
@@ -327,12 +327,18 @@ fn free_ports() -> (u16, u16) {
 
 /// A Salt daemon in its own PID namespace inside the sandbox: killing the returned process
 /// (unshare, by PID) kills the daemon and every process it forked.
-struct Daemon(Child);
+pub struct Daemon(Child);
 
 impl Daemon {
-    fn start(sb: &Sandbox, program: &str, conf: &str) -> Daemon {
+    pub fn start(sb: &Sandbox, program: &str, conf: &str) -> Daemon {
+        Daemon::start_with_env(sb, program, conf, &[])
+    }
+
+    /// `start`, with `env` set for the daemon (PYTHONPATH for an installed extension, PATH).
+    pub fn start_with_env(sb: &Sandbox, program: &str, conf: &str, env: &[(&str, &str)]) -> Daemon {
         let child = sb
             .command("unshare")
+            .envs(env.iter().copied())
             .args(["--pid", "--fork", "--kill-child"])
             .arg(salt_venv_bin(program))
             .args(["-c", conf, "-l", "warning"])
@@ -354,7 +360,7 @@ impl Drop for Daemon {
 
 /// `salt -c CONF fleet-minion ARGS --out=json`: the minion's return, the exit code (not
 /// --static: that route drops the minions' retcodes), the output.
-fn salt(sb: &Sandbox, conf: &str, args: &[&str]) -> (Value, i32, String) {
+pub fn salt(sb: &Sandbox, conf: &str, args: &[&str]) -> (Value, i32, String) {
     let out = sb
         .command(&salt_venv_bin("salt"))
         .args(["-c", conf, "--out=json", "-t", "60"])
