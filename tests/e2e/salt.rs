@@ -339,6 +339,24 @@ fn salt_state_signatures_and_docs_name_every_parameter() {
     assert!(text.contains("tmpfs size limit"), "{text}");
     assert!(!text.contains("README"), "the doc is on the minion: {text}");
 
+    // The execution module's doc stands on its own: no pointer to a doc sys.doc never prints,
+    // every profile, no example file that does not exist, no internal argument.
+    let doc = salt_call(&sb, &conf, &["sys.doc", "shmguard"]).to_string();
+    for absent in ["see the module doc", "salt://shmguard/policy.json"] {
+        assert!(!doc.contains(absent), "{absent}: {doc}");
+    }
+    assert!(
+        doc.contains("cis, multiprocessing, mqueue, default"),
+        "{doc}"
+    );
+    assert!(doc.contains("PATH is never searched"), "{doc}");
+    let spec = salt_call(&sb, &conf, &["sys.argspec", "shmguard"]);
+    assert_eq!(
+        spec["shmguard.arch"]["args"],
+        serde_json::json!(["binary"]),
+        "{spec}"
+    );
+
     // A misspelt argument is refused by Salt itself, naming it.
     let shm = sb.tmpfs("shm", "size=64m");
     sls(

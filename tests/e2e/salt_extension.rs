@@ -193,3 +193,83 @@ fn salt_extension_wheel_works_with_a_master_and_no_sync() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// The wheels' platform tags are ones pip accepts where they are meant to run: manylinux (glibc)
+/// and musllinux systems, x86_64 and aarch64 (pip told the target platform, as for a download
+/// for another host: with --platform pip takes the tag literally, while on a host it accepts
+/// manylinux_2_17 on any glibc >= 2.17 and musllinux_1_1 on any musl >= 1.1, as the master
+/// test's install here shows), and refuses elsewhere; a build of the wrong CPU is refused.
+#[test]
+fn salt_extension_wheel_tags_are_accepted_by_pip_on_each_target() {
+    let sb = Sandbox::new();
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let wheels = sb.path("wheels");
+    // Stand-ins: an ELF header with each CPU's machine field is all the script reads.
+    let fake = |arch: &str, machine: u16| {
+        let mut head = b"\x7fELF\x02\x01\x01".to_vec();
+        head.resize(18, 0);
+        head.extend_from_slice(&machine.to_le_bytes());
+        head.resize(64, 0);
+        sb.file(&format!("fake-{arch}"), &head)
+    };
+    let (x86, arm) = (fake("x86_64", 62), fake("aarch64", 183));
+    let built = sb.sh(&format!(
+        "{repo}/salt/build-extension --build x86_64={x86} --build aarch64={arm} --out {wheels}"
+    ));
+    assert_eq!(built.lines().count(), 2, "{built}");
+    let pip = salt_venv_bin("pip");
+    for (arch, platform, ok) in [
+        ("x86_64", "manylinux2014_x86_64", true),
+        ("x86_64", "musllinux_1_1_x86_64", true),
+        ("aarch64", "manylinux_2_17_aarch64", true),
+        ("aarch64", "musllinux_1_1_aarch64", true),
+        ("ppc64le", "manylinux2014_ppc64le", false),
+    ] {
+        let target = sb.path(&format!("t-{arch}-{platform}"));
+        let out = sb
+            .command(&pip)
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-index",
+                "--no-deps",
+            ])
+            .args([
+                "--only-binary=:all:",
+                "--platform",
+                platform,
+                "--target",
+                &target,
+            ])
+            .args(["--find-links", &wheels, "saltext-shmguard"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "{arch} on {platform}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if ok {
+            let placed = sb.read(&format!("{target}/saltext/shmguard/bin/shmguard"));
+            let machine = u16::from_le_bytes([placed[18], placed[19]]);
+            assert_eq!(
+                machine,
+                if arch == "x86_64" { 62 } else { 183 },
+                "{platform}"
+            );
+        }
+    }
+    let out = sb
+        .command(&format!("{repo}/salt/build-extension"))
+        .args(["--build", &format!("aarch64={x86}"), "--out", &wheels])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not an aarch64 ELF executable"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -428,8 +428,8 @@ def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=No
     output. Returns the CLI's audit document whole (each target with its checks, what is wanted,
     its fstype and the remedy that fixes it), ``via: salt`` (``shmguard report`` then gives
     remedies as Salt states), the binary's path and version, the checks also keyed by check id in
-    ``checks`` (each with its status, target, source and detail; ``references`` names the
-    standards a check follows, such as a CIS benchmark item), and an overall ``verdict``:
+    ``checks`` (each with its status, target, source and detail; ``references``: the benchmark
+    items, CIS or STIG, or the programs' needs a check stands for), and an overall ``verdict``:
     compliant, drift or error. The job's retcode is the CLI's exit code: 0 compliant, 2 drift,
     1 error.
 
