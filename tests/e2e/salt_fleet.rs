@@ -382,11 +382,16 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
     let shm = sb.tmpfs("shm", "size=64m,mode=755");
     let fstab = sb.file("fstab", b"");
     let repo = env!("CARGO_MANIFEST_DIR");
-    let srv = sb.path("srv");
-    // The master serves the modules and the state from its file roots; the minion syncs them.
+    // The master serves salt/formula alone (as salt/README.md says) plus its build and hash,
+    // and the user's own SLS from a second root; pillar drives the formula.
+    let (formula, srv) = (sb.path("formula"), sb.path("srv"));
     sb.sh(&format!(
-        "mkdir -p {srv} && cp -r {repo}/salt/formula/_states {repo}/salt/formula/_modules {repo}/salt/formula/shmguard {srv}/"
+        "mkdir -p {srv} && cp -r {repo}/salt/formula {formula} && rm -rf {formula}/shmguard/files && \
+         mkdir -p {formula}/shmguard/files/x86_64 && cp {BIN} {formula}/shmguard/files/x86_64/shmguard && \
+         cd {formula}/shmguard/files/x86_64 && sha256sum shmguard > shmguard.sha256"
     ));
+    let placed = sb.path("sbin/shmguard");
+    let pillar = formula_pillar(&sb, &placed, &shm, &fstab);
     sls(
         &sb,
         "shm",
@@ -401,7 +406,7 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
     sb.file(
         "master-conf/master",
         format!(
-            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {srv}\n",
+            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {srv}\n    - {formula}\n{pillar}",
             root = sb.path("master-root")
         )
         .as_bytes(),
@@ -409,7 +414,7 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
     sb.file(
         "minion-conf/minion",
         format!(
-            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\nshmguard:\n  binary: {BIN}\n",
+            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\n",
             root = sb.path("minion-root")
         )
         .as_bytes(),
@@ -438,11 +443,40 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
         "{text}"
     );
 
+    // A fresh minion (no binary yet) under test=True: the formula's state predicts its changes
+    // with the build from the file cache; nothing is placed or changed.
+    let key = format!("shmguard_|-shmguard-{shm}_|-{shm}_|-managed");
+    let snap = sb.snapshot(&[&shm], &[&fstab]);
+    let (dry, rc, text) = salt(&sb, &mconf, &["state.apply", "shmguard", "test=True"]);
+    assert_eq!(rc, 0, "{text}");
+    let predicted = state_named(&dry, &key);
+    assert_eq!(predicted["result"], Value::Null, "{text}");
+    assert_eq!(predicted["changes"]["mode"]["new"], "1777", "{text}");
+    assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap);
+    assert!(
+        sb.sh(&format!("ls {placed} 2>/dev/null || true"))
+            .is_empty()
+    );
+
+    let (real, rc, text) = salt(&sb, &mconf, &["state.apply", "shmguard"]);
+    assert_eq!(rc, 0, "{text}");
+    assert_eq!(
+        state_named(&real, &key)["changes"],
+        predicted["changes"],
+        "{text}"
+    );
+    assert_eq!(e_machine(&sb, &placed), 62);
+    let (again, rc, text) = salt(&sb, &mconf, &["state.apply", "shmguard"]);
+    assert_eq!(rc, 0, "{text}");
+    for (id, r) in again.as_object().unwrap() {
+        assert_eq!(r["changes"], serde_json::json!({}), "{id}: {r}");
+    }
+
+    // The user's own SLS beside the formula.
     let (states, rc, text) = salt(&sb, &mconf, &["state.apply", "shm"]);
     assert_eq!(rc, 0, "{text}");
     let r = only_state(&states);
     assert_eq!(r["result"], true, "{r}");
-    assert_eq!(r["changes"]["mode"]["new"], "1777", "{r}");
     assert_eq!(sb.mode(&shm), "1777");
     assert_eq!(
         String::from_utf8(sb.read(&fstab)).unwrap(),
@@ -468,10 +502,26 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
         "fail",
         "{text}"
     );
-    assert_eq!(
-        audit["checks"][format!("{id}.mode.live")]["status"],
-        "pass",
-        "{text}"
+    assert_eq!(audit["binary"], placed.as_str(), "{text}");
+    // salt --out=json prints {minion: return}: shmguard report reads it, remedies included.
+    let printed = sb.file(
+        "fleet.json",
+        serde_json::json!({"fleet-minion": audit})
+            .to_string()
+            .as_bytes(),
+    );
+    let report = sb
+        .command(BIN)
+        .args(["report", "--format", "json", &printed])
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert!(
+        v["checks"]
+            .to_string()
+            .contains(&format!("--fstab-path {fstab}")),
+        "the remedy reached the report: {v}"
     );
     eprintln!(
         "master/minion test: {:.1} s",
