@@ -304,7 +304,7 @@ class Bench:
         shm, fstab = self.sb.shm, self.fstab
         # Copies: Salt compiles the modules and would leave __pycache__ in the repository.
         for d in ("_states", "_modules"):
-            shutil.copytree(os.path.join(self.a.repo, "salt", d), self.sb.path(f"salt/{d}"))
+            shutil.copytree(os.path.join(self.a.repo, "salt", "formula", d), self.sb.path(f"salt/{d}"))
         conf = self.sb.write(
             "salt/conf/minion",
             f"id: bench-minion\nfile_client: local\nroot_dir: {self.sb.path('salt/root')}\n"

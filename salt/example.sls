@@ -1,8 +1,9 @@
-# The formula by hand: the binary for this minion's cpuarch, /dev/shm and /dev/mqueue, and a
-# handler that runs only when shmguard changed /dev/shm. Put this repository's salt/ directory in
-# file_roots (salt://shmguard is the formula, salt://_states and salt://_modules the modules),
-# run salt/build-formula once on the master, then: salt '*' saltutil.sync_all;
-# salt '*' state.apply example   (pillar-driven instead: state.apply shmguard, see pillar.example)
+# An SLS of your own that uses the formula: the binary for this minion's cpuarch, /dev/shm and
+# /dev/mqueue, and a handler that runs only when shmguard changed /dev/shm. It is NOT served
+# from salt/formula (it edits /etc/fstab and restarts a service): copy it into your own states
+# (e.g. /srv/salt/app.sls) beside salt/formula in file_roots, run salt/build-formula once on the
+# master, then: salt '*' saltutil.sync_all; salt '*' state.apply app test=True
+# (pillar-driven instead: state.apply shmguard, see pillar.example).
 # The IDs are namespaced (shmguard-/dev/shm, as the formula names its states) and `name` is the
 # path, so another SLS may keep its own `/dev/shm:` state without "Detected conflicting IDs".
 

@@ -546,12 +546,21 @@ fn salt_arg_doc(p: &ParamDoc) -> String {
     text
 }
 
-/// The generated block of `salt/_modules/shmguard.py`: the version only.
+/// The generated block of `salt/formula/_modules/shmguard.py`: the version and the built-in profiles
+/// (checked before the binary runs, so a misspelt one is refused in Salt's words).
 pub fn salt_module_block() -> String {
-    format!("{SALT_BEGIN}{}{SALT_END}", salt_version())
+    let profiles: Vec<String> = crate::audit::policy::PROFILES
+        .iter()
+        .map(|p| q(p))
+        .collect();
+    format!(
+        "{SALT_BEGIN}{}# The built-in audit profiles (shmguard audit --profile).\n__shmguard_profiles__ = ({},)\n{SALT_END}",
+        salt_version(),
+        profiles.join(", ")
+    )
 }
 
-/// The generated block of `salt/_states/shmguard.py`: the version and one function per
+/// The generated block of `salt/formula/_states/shmguard.py`: the version and one function per
 /// shmguard state whose signature names every parameter of the table (so `sys.state_argspec`
 /// lists them and Salt refuses a misspelt one) and whose docstring documents each argument
 /// (so `sys.state_doc` needs no file that is not on the minion).
@@ -596,11 +605,12 @@ pub fn salt_state_block() -> String {
         }
         py += "\n    binary\n";
         py += &wrap(
-            "The shmguard executable. Default: shmguard:binary from the minion config or pillar (config.get), else shmguard on PATH, else /usr/local/sbin/shmguard, where the formula's binary state (salt://shmguard/binary.sls) places the build for this minion's cpuarch.",
+            "The shmguard executable's absolute path. Default: shmguard:binary from pillar or the minion config (config.get), else the build inside the saltext-shmguard package, else /usr/local/sbin/shmguard, where the formula's binary state (salt://shmguard/binary.sls) places the build for this minion's cpuarch. PATH is never searched.",
             "        ",
             96,
         );
-        py += "\n    Any other argument fails the state, naming it and the accepted ones.\n";
+        py +=
+            "\n    Any other argument fails the state before anything runs, naming it and these.\n";
         py += "\n    Returns Salt's state return; warnings (such as a flag the kernel ignores) go to\n";
         py += "    ``warnings``. A ``watch`` requisite re-runs the state after the watched state changed.\n";
         py += "    \"\"\"\n";

@@ -1,7 +1,7 @@
 //! Salt: `shmguard salt` reads one JSON object on stdin (the module's parameters, `name` for
 //! `path`, plus `test`) and prints one state return {name, result, changes, comment, warnings};
 //! and the `changed`/`comment` object Salt's `cmd.run` reads with `stateful: True`.
-//! Input that does not come from the wrapper (salt/_states/shmguard.py always sends `name` and
+//! Input that does not come from the wrapper (salt/formula/_states/shmguard.py always sends `name` and
 //! `test`) is refused before anything is observed, so a stray `echo '{}' | shmguard salt` or a
 //! terminal never applies defaults to the host.
 
@@ -22,7 +22,7 @@ const SALT_KEYS: &[&str] = &["test", "binary"];
 const REQUIRED_KEYS: &[&str] = &["name", "test"];
 
 /// How `shmguard salt` is meant to be called, for the refusals.
-const HOW: &str = "it is the back end of the Salt state module salt/_states/shmguard.py, which sends one JSON object with the state's name, test and parameters on stdin; to change this host by hand use `shmguard apply` (see `shmguard apply --help`)";
+const HOW: &str = "it is the back end of the Salt state module salt/formula/_states/shmguard.py, which sends one JSON object with the state's name, test and parameters on stdin; to change this host by hand use `shmguard apply` (see `shmguard apply --help`)";
 
 /// `shmguard salt`: refuses a terminal, reads stdin, prints the state return; the exit code.
 pub fn run_stdin() -> i32 {
@@ -170,6 +170,10 @@ pub struct StateReturn {
     /// Salt's own key for warnings: highstate prints them in a block of their own.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The copy of fstab (or of sysctl_path) kept before changing it, with `backup`; the wrapper
+    /// moves it into `changes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_file: Option<String>,
     /// This binary's version; the wrapper compares it with its own and pops it.
     pub shmguard_version: &'static str,
 }
@@ -195,7 +199,7 @@ pub fn state(input: &[u8]) -> Result<StateReturn, String> {
         k.starts_with("__") || SALT_KEYS.contains(&k)
     }) {
         Ok(p) => p,
-        Err(msg) => return Ok(failed(&name, msg)),
+        Err(msg) => return Ok(failed(&name, salt_words(&msg, &args))),
     };
     let mut report = engine::run(
         &params,
@@ -219,10 +223,47 @@ pub fn state(input: &[u8]) -> Result<StateReturn, String> {
         name,
         result,
         changes,
-        comment: comment(&report, false),
+        comment: if report.failed {
+            salt_words(&comment(&report, false), &args)
+        } else {
+            comment(&report, false)
+        },
         warnings: report.warnings,
+        backup_file: report.backup_file.clone(),
         shmguard_version: VERSION,
     })
+}
+
+/// The state function Salt users call for a shmguard state (state=mounted is shmguard.managed).
+fn salt_function(args: &Map<String, Value>) -> String {
+    match args.get("state").and_then(Value::as_str) {
+        None | Some("mounted") => "managed".into(),
+        Some(s) => s.to_string(),
+    }
+}
+
+/// A parameter error in the state's words: its argument `name` for shmguard's `path`, and
+/// unknown arguments named as Salt users write them (the Python side refuses those first).
+fn salt_words(msg: &str, args: &Map<String, Value>) -> String {
+    if let Some(rest) = msg.strip_prefix("Unsupported parameters for (shmguard) module: ") {
+        let unknown = rest.split(". Supported").next().unwrap_or(rest);
+        let mut accepted: Vec<&str> = crate::spec::params::NAMES
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| *n != "path" && *n != "state")
+            .collect();
+        accepted.insert(0, "name");
+        accepted.push("binary");
+        return format!(
+            "shmguard.{}: unknown argument(s) {unknown}; its arguments are {}",
+            salt_function(args),
+            accepted.join(", ")
+        );
+    }
+    match msg.strip_prefix("path: ") {
+        Some(rest) => format!("name: {rest}"),
+        None => msg.to_string(),
+    }
 }
 
 /// The binary's version, which the Salt wrapper compares with the one generated into it.
@@ -235,6 +276,7 @@ fn failed(name: &str, comment: String) -> StateReturn {
         changes: BTreeMap::new(),
         comment,
         warnings: Vec::new(),
+        backup_file: None,
         shmguard_version: VERSION,
     }
 }
@@ -275,14 +317,14 @@ mod tests {
         let r = ret(
             br#"{"name": "relative", "__id__": "x", "__sls__": "y", "binary": "/x", "test": true}"#,
         );
-        assert!(r.comment.starts_with("path: \"relative\""), "{}", r.comment);
+        assert!(r.comment.starts_with("name: \"relative\""), "{}", r.comment);
     }
 
     #[test]
     fn an_unquoted_salt_mode_is_read_as_its_digits() {
         let r = ret(br#"{"name": "relative", "mode": 1777, "test": true}"#);
         assert!(
-            r.comment.starts_with("path:"),
+            r.comment.starts_with("name:"),
             "the mode was accepted: {}",
             r.comment
         );
@@ -292,8 +334,9 @@ mod tests {
     fn unknown_parameters_are_named() {
         let r = ret(br#"{"name": "/dev/shm", "sizee": "1G", "test": true}"#);
         assert!(
-            r.comment
-                .starts_with("Unsupported parameters for (shmguard) module: sizee."),
+            r.comment.starts_with(
+                "shmguard.managed: unknown argument(s) sizee; its arguments are name, "
+            ),
             "{}",
             r.comment
         );

@@ -135,11 +135,11 @@ fn check_block(rel: &str, block: &str) {
 #[test]
 fn docs_fresh_salt_wrappers() {
     check_block(
-        "salt/_states/shmguard.py",
+        "salt/formula/_states/shmguard.py",
         &shmguard::docs::salt_state_block(),
     );
     check_block(
-        "salt/_modules/shmguard.py",
+        "salt/formula/_modules/shmguard.py",
         &shmguard::docs::salt_module_block(),
     );
 }

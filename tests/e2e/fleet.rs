@@ -366,6 +366,12 @@ fn report_reads_what_the_real_salt_call_shmguard_audit_prints() {
         assert_eq!(v["hosts"][0]["checks"][&id], "fail", "{id}");
     }
     assert_eq!(v["summary"]["checks"], cli["summary"]["checks"]);
+    // The remedies survive the trip through Salt: the CLI's command, not only what was found.
+    let remedies = v["checks"].to_string();
+    assert!(
+        remedies.contains(&format!("--fstab-path {fstab}")),
+        "the audit document's remedy reached the report: {v}"
+    );
 }
 
 /// The host names of a fleet JSON report, in its order.

@@ -42,6 +42,7 @@ mod readme_try;
 mod reports;
 mod salt;
 mod salt_fleet;
+mod salt_extension;
 mod salt_formula;
 mod salt_ssh;
 mod states;

@@ -27,15 +27,15 @@ pub fn salt_call_bin() -> String {
     salt_venv_bin("salt-call")
 }
 
-/// Copies of salt/_states and salt/_modules into the sandbox (Salt compiles the modules and
+/// Copies of salt/formula/_states and salt/formula/_modules into the sandbox (Salt compiles the modules and
 /// would leave __pycache__ in the repository) and of the formula into srv/; returns the
 /// minion config lines that point at them.
 pub fn modules_and_formula(sb: &Sandbox) -> String {
     let repo = env!("CARGO_MANIFEST_DIR");
     let (mods, srv) = (sb.path("salt-mods"), sb.path("srv"));
     sb.sh(&format!(
-        "mkdir -p {mods} {srv} && cp -r {repo}/salt/_states {repo}/salt/_modules {mods}/ && \\
-         if [ ! -d {srv}/shmguard ]; then cp -r {repo}/salt/shmguard {srv}/ && rm -rf {srv}/shmguard/files; fi"
+        "mkdir -p {mods} {srv} && cp -r {repo}/salt/formula/_states {repo}/salt/formula/_modules {mods}/ && \\
+         if [ ! -d {srv}/shmguard ]; then cp -r {repo}/salt/formula/shmguard {srv}/ && rm -rf {srv}/shmguard/files; fi"
     ));
     format!(
         "file_roots:\n  base:\n    - {srv}\nstates_dirs:\n  - {mods}/_states\nmodule_dirs:\n  - {mods}/_modules\n"
@@ -235,7 +235,9 @@ fn salt_state_without_a_binary_says_where_it_looked_and_is_none_under_test() {
     assert_eq!(r["result"], false, "{r}");
     let comment = r["comment"].as_str().unwrap();
     assert!(
-        comment.starts_with("shmguard binary not found (/nonexistent/shmguard)"),
+        comment.starts_with(
+            "shmguard binary not found (looked at /nonexistent/shmguard (shmguard:binary in pillar or the minion config))"
+        ),
         "{r}"
     );
     let dry = only_state(&salt_call(
@@ -250,7 +252,7 @@ fn salt_state_without_a_binary_says_where_it_looked_and_is_none_under_test() {
     );
     assert!(
         dry["comment"].as_str().unwrap().contains(&format!(
-            "once it is in place, shmguard would enforce state=mounted on {shm} with mode=1777, size=4G"
+            "once the binary is in place, shmguard would enforce state=mounted on {shm} with mode=1777, size=4G"
         )),
         "{dry}"
     );
@@ -337,6 +339,24 @@ fn salt_state_signatures_and_docs_name_every_parameter() {
     assert!(text.contains("tmpfs size limit"), "{text}");
     assert!(!text.contains("README"), "the doc is on the minion: {text}");
 
+    // The execution module's doc stands on its own: no pointer to a doc sys.doc never prints,
+    // every profile, no example file that does not exist, no internal argument.
+    let doc = salt_call(&sb, &conf, &["sys.doc", "shmguard"]).to_string();
+    for absent in ["see the module doc", "salt://shmguard/policy.json"] {
+        assert!(!doc.contains(absent), "{absent}: {doc}");
+    }
+    assert!(
+        doc.contains("cis, multiprocessing, mqueue, default"),
+        "{doc}"
+    );
+    assert!(doc.contains("PATH is never searched"), "{doc}");
+    let spec = salt_call(&sb, &conf, &["sys.argspec", "shmguard"]);
+    assert_eq!(
+        spec["shmguard.arch"]["args"],
+        serde_json::json!(["binary"]),
+        "{spec}"
+    );
+
     // A misspelt argument is refused by Salt itself, naming it.
     let shm = sb.tmpfs("shm", "size=64m");
     sls(
@@ -350,13 +370,17 @@ fn salt_state_signatures_and_docs_name_every_parameter() {
         &["state.apply", "typo", "test=True"],
     ));
     assert_eq!(r["result"], false, "{r}");
+    let comment = r["comment"].as_str().unwrap();
     assert!(
-        r["comment"]
-            .as_str()
-            .unwrap()
-            .starts_with("Unsupported parameters for (shmguard) module: sizee."),
-        "{r}"
+        comment.starts_with(
+            "shmguard.managed: unknown argument(s) sizee (did you mean size?); its arguments are name, fstype, mode, size,"
+        ),
+        "in Salt's words, with the state's own argument names: {r}"
     );
+    for ansible in ["Unsupported parameters", "module", "path (name)", "state,"] {
+        assert!(!comment.contains(ansible), "{ansible}: {r}");
+    }
+    assert!(comment.ends_with(", binary"), "{r}");
 }
 
 #[test]
@@ -407,7 +431,7 @@ fn salt_watch_reruns_the_state_and_says_why() {
         r["comment"]
             .as_str()
             .unwrap()
-            .contains("Unsupported parameters for (shmguard) module: sizee."),
+            .contains("shmguard.managed: unknown argument(s) sizee (did you mean size?)"),
         "{r}"
     );
 }
@@ -472,6 +496,15 @@ fn salt_execution_module_audit_gives_the_clis_results_and_retcode() {
     assert_eq!(salt["verdict"], "drift", "{salt}");
     assert_eq!(salt["compliant"], false);
     assert_eq!(salt["summary"], cli["summary"]);
+    // The audit document whole: the remedy, what is wanted and the fstype survive, marked as
+    // Salt's so `shmguard report` gives the remedies as Salt states.
+    assert_eq!(salt["via"], "salt", "{salt}");
+    for key in ["remedy", "wanted", "fstype", "checks"] {
+        assert!(salt["targets"][0].get(key).is_some(), "{key} kept: {salt}");
+        assert_eq!(salt["targets"][0][key], cli["targets"][0][key], "{key}");
+    }
+    assert_eq!(salt["binary"], BIN, "{salt}");
+    assert_eq!(salt["binary_version"], env!("CARGO_PKG_VERSION"));
     let by_id: std::collections::BTreeMap<String, String> = salt["checks"]
         .as_object()
         .unwrap()
@@ -522,16 +555,53 @@ fn salt_execution_module_audit_gives_the_clis_results_and_retcode() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("Error running 'shmguard.audit': shmguard audit gave no JSON")
-            && err.contains("invalid value 'nope'"),
+        err.contains("shmguard.audit: profile 'nope' is not a built-in profile; accepted: cis, multiprocessing, mqueue, default"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("--profile") && !err.contains("--help"),
+        "{err}"
+    );
+    // A value only the binary can judge: its message in this module's words.
+    let out = sb
+        .command(&salt_call_bin())
+        .args(["--local", "-c", &conf, "--retcode-passthrough"])
+        .args([
+            "shmguard.audit",
+            "profile=default",
+            "probe=True",
+            "mq_maxmsg=0",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("shmguard.audit: mq_maxmsg: 0 is not accepted; expected 1 to 65536"),
         "{err}"
     );
 
     let (probe, rc) = salt_call_rc(&sb, &conf, &["shmguard.probe"]);
     assert_eq!(
-        probe["checks"]["shared_memory"]["status"], "pass",
-        "{probe}"
+        probe["checks"]["shared_memory.root"]["status"], "pass",
+        "keyed by name and user, the same on every run: {probe}"
     );
+    let (again, _) = salt_call_rc(&sb, &conf, &["shmguard.probe"]);
+    let keys = |v: &Value| {
+        v["checks"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&again), keys(&probe));
+    assert!(
+        keys(&probe).iter().all(|k| !k.contains('(')),
+        "no per-run indices: {probe}"
+    );
+    assert_eq!(probe["binary"], BIN, "{probe}");
+    assert_eq!(probe["binary_version"], env!("CARGO_PKG_VERSION"));
     let verdict = probe["verdict"].as_str().unwrap();
     assert_eq!(
         (verdict, rc),
@@ -660,4 +730,194 @@ fn salt_cmd_run_stateful_route_needs_no_python_glue() {
     let again = only_state(&salt_call(&sb, &conf, &["state.apply", "cmd"]));
     assert_eq!(again["result"], true);
     assert_eq!(again["changes"], serde_json::json!({}), "{again}");
+}
+
+/// `salt-call --local ARGS --out=json` with `dir` first on PATH: (the `local` object, the exit
+/// code, stderr).
+fn salt_call_with_path(sb: &Sandbox, conf: &str, dir: &str, args: &[&str]) -> (Value, i32, String) {
+    let path = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let out = sb
+        .command(&salt_call_bin())
+        .env("PATH", path)
+        .args(["--local", "-c", conf, "--out=json", "--retcode-passthrough"])
+        .args(args)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        v["local"].clone(),
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn salt_never_runs_a_stray_shmguard_on_path_and_names_the_binary_it_runs() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"");
+    // An empty /usr/local/sbin (the formula's path) inside the sandbox only, and a stray
+    // `shmguard` first on PATH that leaves a mark when anything runs it.
+    sb.sh("mount -t tmpfs -o size=8m,mode=755 sandbox-sbin /usr/local/sbin");
+    let mark = sb.path("stray-ran");
+    let stray_dir = sb.path("stray");
+    sb.sh(&format!("mkdir -p {stray_dir}"));
+    sb.file(
+        "stray/shmguard",
+        format!("#!/bin/sh\ntouch {mark}\nexec {BIN} \"$@\"\n").as_bytes(),
+    );
+    sb.sh(&format!("chmod 755 {stray_dir}/shmguard"));
+    let conf = minion_with(&sb, "");
+    sls(
+        &sb,
+        "shm",
+        &format!("{shm}:\n  shmguard.managed:\n    - mode: \"1777\"\n    - fstab_path: {fstab}\n"),
+    );
+    let formula = "/usr/local/sbin/shmguard (the formula's path)";
+    let (local, rc, _) = salt_call_with_path(&sb, &conf, &stray_dir, &["state.apply", "shm"]);
+    let r = only_state(&local);
+    assert_eq!(r["result"], false, "{r}");
+    assert_ne!(rc, 0, "{r}");
+    assert!(
+        r["comment"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("shmguard binary not found (looked at {formula})")),
+        "{r}"
+    );
+    let (_, rc, err) = salt_call_with_path(&sb, &conf, &stray_dir, &["shmguard.status"]);
+    assert_eq!(rc, 1, "{err}");
+    assert!(
+        err.contains(&format!("shmguard binary not found: looked at {formula}")),
+        "{err}"
+    );
+    let (found, _, _) = salt_call_with_path(&sb, &conf, &stray_dir, &["shmguard.locate"]);
+    assert_eq!(found["binary"], Value::Null, "{found}");
+    // A binary named without a path is refused, not looked up on PATH.
+    let (local, _, _) = salt_call_with_path(
+        &sb,
+        &conf,
+        &stray_dir,
+        &[
+            "state.single",
+            "shmguard.managed",
+            &shm,
+            "binary=shmguard",
+            &format!("fstab_path={fstab}"),
+        ],
+    );
+    let r = only_state(&local);
+    assert!(
+        r["comment"]
+            .as_str()
+            .unwrap()
+            .contains("binary: 'shmguard' (from the binary argument) is not an absolute path: shmguard never searches PATH"),
+        "{r}"
+    );
+    assert!(
+        sb.sh(&format!("ls {mark} 2>/dev/null || true")).is_empty(),
+        "the stray shmguard on PATH ran"
+    );
+
+    // The formula's path, once a binary is there: the states and the execution module run it
+    // and name it with its version.
+    sb.sh(&format!(
+        "printf '#!/bin/sh\\nexec {BIN} \"$@\"\\n' > /usr/local/sbin/shmguard && chmod 755 /usr/local/sbin/shmguard"
+    ));
+    let (local, rc, _) = salt_call_with_path(&sb, &conf, &stray_dir, &["state.apply", "shm"]);
+    let r = only_state(&local);
+    assert_eq!((r["result"].clone(), rc), (Value::Bool(true), 0), "{r}");
+    assert_eq!(
+        r["shmguard"],
+        serde_json::json!({"binary": "/usr/local/sbin/shmguard", "version": env!("CARGO_PKG_VERSION")})
+    );
+    let (status, _, _) = salt_call_with_path(
+        &sb,
+        &conf,
+        &stray_dir,
+        &["shmguard.audit", "profile=default"],
+    );
+    assert_eq!(status["binary"], "/usr/local/sbin/shmguard", "{status}");
+    let (found, _, _) = salt_call_with_path(&sb, &conf, &stray_dir, &["shmguard.locate"]);
+    assert_eq!(found["source"], "the formula's path", "{found}");
+    assert!(
+        sb.sh(&format!("ls {mark} 2>/dev/null || true")).is_empty(),
+        "the stray shmguard on PATH ran"
+    );
+}
+
+#[test]
+fn salt_status_audit_and_probe_default_to_the_pillars_mounts() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file(
+        "fstab",
+        format!("tmpfs {shm} tmpfs size=64m 0 0\n").as_bytes(),
+    );
+    let pillar = sb.path("pillar");
+    sb.sh(&format!("mkdir -p {pillar}"));
+    sb.file("pillar/top.sls", b"base:\n  '*':\n    - shmguard\n");
+    sb.file(
+        "pillar/shmguard.sls",
+        format!(
+            "shmguard:\n  binary: {BIN}\n  mounts:\n    {shm}:\n      mode: \"1777\"\n      options: [nodev]\n      fstab_path: {fstab}\n  probe:\n    mq_maxmsg: 5\n"
+        )
+        .as_bytes(),
+    );
+    let conf = minion_with(&sb, &format!("pillar_roots:\n  base:\n    - {pillar}\n"));
+    let status = salt_call(&sb, &conf, &["shmguard.status"]);
+    let keys: Vec<&String> = status.as_object().unwrap().keys().collect();
+    assert_eq!(keys, [&shm], "only the pillar's mount point: {status}");
+    assert_eq!(
+        status[&shm]["fstab"]["text"],
+        format!("tmpfs {shm} tmpfs size=64m 0 0"),
+        "read from the pillar's fstab_path: {status}"
+    );
+    let (audit, rc) = salt_call_rc(&sb, &conf, &["shmguard.audit"]);
+    assert_eq!(rc, 2, "{audit}");
+    let targets = audit["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 1, "{audit}");
+    assert_eq!(targets[0]["path"], shm.as_str());
+    let remedy = targets[0]["remedy"].as_str().unwrap();
+    assert!(
+        remedy.contains("--mode 1777") && remedy.contains(&format!("--fstab-path {fstab}")),
+        "{remedy}"
+    );
+    let (probe, _) = salt_call_rc(&sb, &conf, &["shmguard.probe"]);
+    let detail = probe["checks"]["message_queue.root"]["detail"].to_string();
+    assert!(
+        detail.contains("5 messages"),
+        "the pillar's mq_maxmsg: {probe}"
+    );
+}
+
+#[test]
+fn salt_state_backup_file_is_in_the_changes() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file("fstab", b"# site\n");
+    let conf = minion(&sb, BIN);
+    sls(
+        &sb,
+        "backup",
+        &format!(
+            "{shm}:\n  shmguard.managed:\n    - options: [nodev]\n    - backup: true\n    - fstab_path: {fstab}\n"
+        ),
+    );
+    let dry = only_state(&salt_call(
+        &sb,
+        &conf,
+        &["state.apply", "backup", "test=True"],
+    ));
+    assert!(
+        dry["changes"].get("backup_file").is_none(),
+        "no copy under test: {dry}"
+    );
+    let r = only_state(&salt_call(&sb, &conf, &["state.apply", "backup"]));
+    assert_eq!(r["result"], true, "{r}");
+    let backup = r["changes"]["backup_file"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(String::from_utf8(sb.read(backup)).unwrap(), "# site\n");
+    assert!(r.get("backup_file").is_none(), "moved into changes: {r}");
 }

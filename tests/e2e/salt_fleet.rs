@@ -144,10 +144,13 @@ pub fn formula_pillar(sb: &Sandbox, binary: &str, shm: &str, fstab: &str) -> Str
     format!("pillar_roots:\n  base:\n    - {pillar}\n")
 }
 
-/// The formula's builds in the sandbox's file roots: files/<arch>/shmguard.
+/// The formula's builds in the sandbox's file roots: files/<arch>/shmguard and its hash,
+/// shmguard.sha256, as salt/build-formula writes them.
 pub fn serve(sb: &Sandbox, arch: &str, from: &str) {
     let dir = sb.path(&format!("srv/shmguard/files/{arch}"));
-    sb.sh(&format!("mkdir -p {dir} && cp {from} {dir}/shmguard"));
+    sb.sh(&format!(
+        "mkdir -p {dir} && cp {from} {dir}/shmguard && cd {dir} && sha256sum shmguard > shmguard.sha256"
+    ));
 }
 
 #[test]
@@ -161,24 +164,24 @@ fn salt_formula_places_the_build_for_the_minions_cpuarch_then_converges() {
     let arm = stand_in(&sb, "arm", EM_AARCH64);
     serve(&sb, "aarch64", &arm);
 
-    // A new minion under test=True: the binary would be placed, the mount state says what
-    // would run (None), nothing is touched.
+    // A new minion under test=True: the binary would be placed, and the mount state predicts
+    // its changes with the build from the minion's file cache (hash checked); nothing is
+    // placed on the system or changed.
     let snap = sb.snapshot(&[&shm], &[&fstab]);
     let dry = salt_call(&sb, &conf, &["state.apply", "shmguard", "test=True"]);
     let bin_state = state_named(&dry, "shmguard-binary");
     assert_eq!(bin_state["result"], Value::Null, "{dry}");
-    let shm_state = state_named(
-        &dry,
-        &format!("shmguard_|-shmguard-{shm}_|-{shm}_|-managed"),
-    );
+    let key = format!("shmguard_|-shmguard-{shm}_|-{shm}_|-managed");
+    let shm_state = state_named(&dry, &key);
     assert_eq!(shm_state["result"], Value::Null, "{dry}");
+    let comment = shm_state["comment"].as_str().unwrap();
     assert!(
-        shm_state["comment"]
-            .as_str()
-            .unwrap()
-            .contains("once it is in place, shmguard would enforce state=mounted"),
+        comment.contains(
+            "predicted with the build salt://shmguard/files/x86_64/shmguard from the minion's file cache"
+        ) && comment.contains("sha256 verified"),
         "{shm_state}"
     );
+    assert_eq!(shm_state["changes"]["mode"]["new"], "1777", "{shm_state}");
     assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap);
     assert!(
         sb.sh(&format!("ls {placed} 2>/dev/null || true"))
@@ -189,6 +192,41 @@ fn salt_formula_places_the_build_for_the_minions_cpuarch_then_converges() {
     for (id, r) in real.as_object().unwrap() {
         assert_eq!(r["result"], true, "{id}: {r}");
     }
+    assert_eq!(
+        state_named(&real, &key)["changes"],
+        shm_state["changes"],
+        "the dry run on the new minion predicted the real changes"
+    );
+    assert_eq!(
+        state_named(&real, &key)["shmguard"]["binary"],
+        placed.as_str()
+    );
+
+    // A build whose hash does not match is not run: the dry run says so and predicts nothing.
+    let fresh = minion_with(
+        &sb,
+        &formula_pillar(&sb, &sb.path("other-sbin/shmguard"), &shm, &fstab),
+    );
+    sb.sh(&format!(
+        "echo 0000000000000000000000000000000000000000000000000000000000000000 > {}",
+        sb.path("srv/shmguard/files/x86_64/shmguard.sha256")
+    ));
+    sb.sh(&format!(
+        "rm -rf {}",
+        sb.path("salt-root/var/cache/salt/minion/files")
+    ));
+    let dry = salt_call(&sb, &fresh, &["state.apply", "shmguard", "test=True"]);
+    let r = state_named(&dry, &key);
+    assert_eq!(r["result"], Value::Null, "{r}");
+    assert!(
+        r["comment"]
+            .as_str()
+            .unwrap()
+            .contains("its hash says 0000"),
+        "{r}"
+    );
+    assert_eq!(r["changes"], serde_json::json!({}), "{r}");
+    serve(&sb, "x86_64", BIN);
     assert_eq!(e_machine(&sb, &placed), 62, "the x86_64 build was placed");
     assert_eq!(sb.mode(&shm), "1777");
     assert!(sb.mountinfo(&shm).contains("nosuid,nodev"));
@@ -251,11 +289,11 @@ fn salt_formula_fails_clearly_for_an_architecture_without_a_build() {
     assert_ne!(rc, 0);
     let bin_state = state_named(&local, "shmguard-binary");
     assert_eq!(bin_state["result"], false, "{local}");
-    let comment = bin_state["comment"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-        + bin_state["name"].as_str().unwrap_or_default();
+    let comment = bin_state["comment"].as_str().unwrap_or_default();
+    assert_eq!(
+        bin_state["name"], "shmguard build for cpuarch s390x",
+        "the reason is in the comment, not the name: {bin_state}"
+    );
     assert!(
         comment.contains(
             "shmguard has no build for this minion's cpuarch s390x: builds exist for aarch64, x86_64"
@@ -278,7 +316,7 @@ fn salt_formula_fails_clearly_for_an_architecture_without_a_build() {
 }
 
 /// Two free TCP ports on 127.0.0.1.
-fn free_ports() -> (u16, u16) {
+pub fn free_ports() -> (u16, u16) {
     let a = TcpListener::bind("127.0.0.1:0").unwrap();
     let b = TcpListener::bind("127.0.0.1:0").unwrap();
     (
@@ -289,12 +327,18 @@ fn free_ports() -> (u16, u16) {
 
 /// A Salt daemon in its own PID namespace inside the sandbox: killing the returned process
 /// (unshare, by PID) kills the daemon and every process it forked.
-struct Daemon(Child);
+pub struct Daemon(Child);
 
 impl Daemon {
-    fn start(sb: &Sandbox, program: &str, conf: &str) -> Daemon {
+    pub fn start(sb: &Sandbox, program: &str, conf: &str) -> Daemon {
+        Daemon::start_with_env(sb, program, conf, &[])
+    }
+
+    /// `start`, with `env` set for the daemon (PYTHONPATH for an installed extension, PATH).
+    pub fn start_with_env(sb: &Sandbox, program: &str, conf: &str, env: &[(&str, &str)]) -> Daemon {
         let child = sb
             .command("unshare")
+            .envs(env.iter().copied())
             .args(["--pid", "--fork", "--kill-child"])
             .arg(salt_venv_bin(program))
             .args(["-c", conf, "-l", "warning"])
@@ -316,7 +360,7 @@ impl Drop for Daemon {
 
 /// `salt -c CONF fleet-minion ARGS --out=json`: the minion's return, the exit code (not
 /// --static: that route drops the minions' retcodes), the output.
-fn salt(sb: &Sandbox, conf: &str, args: &[&str]) -> (Value, i32, String) {
+pub fn salt(sb: &Sandbox, conf: &str, args: &[&str]) -> (Value, i32, String) {
     let out = sb
         .command(&salt_venv_bin("salt"))
         .args(["-c", conf, "--out=json", "-t", "60"])
@@ -338,11 +382,16 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
     let shm = sb.tmpfs("shm", "size=64m,mode=755");
     let fstab = sb.file("fstab", b"");
     let repo = env!("CARGO_MANIFEST_DIR");
-    let srv = sb.path("srv");
-    // The master serves the modules and the state from its file roots; the minion syncs them.
+    // The master serves salt/formula alone (as salt/README.md says) plus its build and hash,
+    // and the user's own SLS from a second root; pillar drives the formula.
+    let (formula, srv) = (sb.path("formula"), sb.path("srv"));
     sb.sh(&format!(
-        "mkdir -p {srv} && cp -r {repo}/salt/_states {repo}/salt/_modules {repo}/salt/shmguard {srv}/"
+        "mkdir -p {srv} && cp -r {repo}/salt/formula {formula} && rm -rf {formula}/shmguard/files && \
+         mkdir -p {formula}/shmguard/files/x86_64 && cp {BIN} {formula}/shmguard/files/x86_64/shmguard && \
+         cd {formula}/shmguard/files/x86_64 && sha256sum shmguard > shmguard.sha256"
     ));
+    let placed = sb.path("sbin/shmguard");
+    let pillar = formula_pillar(&sb, &placed, &shm, &fstab);
     sls(
         &sb,
         "shm",
@@ -357,7 +406,7 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
     sb.file(
         "master-conf/master",
         format!(
-            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {srv}\n",
+            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {srv}\n    - {formula}\n{pillar}",
             root = sb.path("master-root")
         )
         .as_bytes(),
@@ -365,7 +414,7 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
     sb.file(
         "minion-conf/minion",
         format!(
-            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\nshmguard:\n  binary: {BIN}\n",
+            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\n",
             root = sb.path("minion-root")
         )
         .as_bytes(),
@@ -394,11 +443,40 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
         "{text}"
     );
 
+    // A fresh minion (no binary yet) under test=True: the formula's state predicts its changes
+    // with the build from the file cache; nothing is placed or changed.
+    let key = format!("shmguard_|-shmguard-{shm}_|-{shm}_|-managed");
+    let snap = sb.snapshot(&[&shm], &[&fstab]);
+    let (dry, rc, text) = salt(&sb, &mconf, &["state.apply", "shmguard", "test=True"]);
+    assert_eq!(rc, 0, "{text}");
+    let predicted = state_named(&dry, &key);
+    assert_eq!(predicted["result"], Value::Null, "{text}");
+    assert_eq!(predicted["changes"]["mode"]["new"], "1777", "{text}");
+    assert_eq!(sb.snapshot(&[&shm], &[&fstab]), snap);
+    assert!(
+        sb.sh(&format!("ls {placed} 2>/dev/null || true"))
+            .is_empty()
+    );
+
+    let (real, rc, text) = salt(&sb, &mconf, &["state.apply", "shmguard"]);
+    assert_eq!(rc, 0, "{text}");
+    assert_eq!(
+        state_named(&real, &key)["changes"],
+        predicted["changes"],
+        "{text}"
+    );
+    assert_eq!(e_machine(&sb, &placed), 62);
+    let (again, rc, text) = salt(&sb, &mconf, &["state.apply", "shmguard"]);
+    assert_eq!(rc, 0, "{text}");
+    for (id, r) in again.as_object().unwrap() {
+        assert_eq!(r["changes"], serde_json::json!({}), "{id}: {r}");
+    }
+
+    // The user's own SLS beside the formula.
     let (states, rc, text) = salt(&sb, &mconf, &["state.apply", "shm"]);
     assert_eq!(rc, 0, "{text}");
     let r = only_state(&states);
     assert_eq!(r["result"], true, "{r}");
-    assert_eq!(r["changes"]["mode"]["new"], "1777", "{r}");
     assert_eq!(sb.mode(&shm), "1777");
     assert_eq!(
         String::from_utf8(sb.read(&fstab)).unwrap(),
@@ -424,13 +502,113 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
         "fail",
         "{text}"
     );
-    assert_eq!(
-        audit["checks"][format!("{id}.mode.live")]["status"],
-        "pass",
-        "{text}"
+    assert_eq!(audit["binary"], placed.as_str(), "{text}");
+    // salt --out=json prints {minion: return}: shmguard report reads it, remedies included.
+    let printed = sb.file(
+        "fleet.json",
+        serde_json::json!({"fleet-minion": audit})
+            .to_string()
+            .as_bytes(),
+    );
+    let report = sb
+        .command(BIN)
+        .args(["report", "--format", "json", &printed])
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert!(
+        v["checks"]
+            .to_string()
+            .contains(&format!("--fstab-path {fstab}")),
+        "the remedy reached the report: {v}"
     );
     eprintln!(
         "master/minion test: {:.1} s",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// A process started for a test, killed by PID when the test ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn salt_formula_places_the_build_from_an_http_source_checked_by_its_hash() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"");
+    let placed = sb.path("sbin/shmguard");
+    // The builds on a web server (Python's http.server on 127.0.0.1, a free high port), each
+    // with its .sha256 beside it; pillar points the formula at it.
+    let www = sb.path("www");
+    sb.sh(&format!(
+        "mkdir -p {www}/x86_64 && cp {BIN} {www}/x86_64/shmguard && cd {www}/x86_64 && sha256sum shmguard > shmguard.sha256"
+    ));
+    let (port, _) = free_ports();
+    let server = Server(
+        sb.command(&salt_venv_bin("python"))
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                &www,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "http.server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = format!("http://127.0.0.1:{port}/x86_64/shmguard");
+    let conf = minion_with(&sb, &formula_pillar(&sb, &placed, &shm, &fstab));
+    // No build in the file roots: only the web server has one.
+    sb.sh(&format!(
+        "printf '  sources:\\n    x86_64: {url}\\n' >> {}",
+        sb.path("pillar/shmguard.sls")
+    ));
+    let key = format!("shmguard_|-shmguard-{shm}_|-{shm}_|-managed");
+    let dry = salt_call(&sb, &conf, &["state.apply", "shmguard", "test=True"]);
+    let r = state_named(&dry, &key);
+    assert_eq!(r["result"], Value::Null, "{dry}");
+    assert!(
+        r["comment"].as_str().unwrap().contains(&format!(
+            "predicted with the build {url} from the minion's file cache"
+        )),
+        "{r}"
+    );
+    assert_eq!(r["changes"]["mode"]["new"], "1777", "{r}");
+    assert!(
+        sb.sh(&format!("ls {placed} 2>/dev/null || true"))
+            .is_empty()
+    );
+
+    let real = salt_call(&sb, &conf, &["state.apply", "shmguard"]);
+    for (id, r) in real.as_object().unwrap() {
+        assert_eq!(r["result"], true, "{id}: {r}");
+    }
+    assert_eq!(e_machine(&sb, &placed), 62, "the build came over http");
+    assert_eq!(sb.mode(&shm), "1777");
+    let again = salt_call(&sb, &conf, &["state.apply", "shmguard"]);
+    for (id, r) in again.as_object().unwrap() {
+        assert_eq!(r["changes"], serde_json::json!({}), "{id}: {r}");
+    }
+    drop(server);
 }

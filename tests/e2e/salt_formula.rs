@@ -53,6 +53,23 @@ fn salt_formula_ids_leave_room_for_the_users_own_dev_shm_state() {
         assert_eq!(r["result"], true, "{id}: {r}");
         assert_eq!(r["changes"], serde_json::json!({}), "{id}: {r}");
     }
+    // The placed build already has the served sha256: the cheap check, not file.managed.
+    let bin = state_named(&again, "shmguard-binary");
+    assert!(
+        bin["name"]
+            .as_str()
+            .unwrap()
+            .contains(" is the build salt://shmguard/files/x86_64/shmguard (sha256 "),
+        "{bin}"
+    );
+    assert!(
+        again
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.starts_with("test_|-shmguard-binary_|-")),
+        "{again}"
+    );
     assert_eq!(
         again.as_object().unwrap().len(),
         3,

@@ -1,7 +1,7 @@
 //! The real salt-ssh (from the salt venv) against a loopback sshd host (ssh_host.rs) whose
 //! target has Python 3 (the machine's /usr/bin/python3): the formula places the binary at the
 //! pillar's `shmguard:binary` and converges the host's fresh /dev/shm with a scratch fstab, and
-//! the execution module, through salt/_wrapper, runs that binary (not one on PATH). Master
+//! the execution module, through salt/formula/_wrapper, runs that binary (not one on PATH). Master
 //! config, cache, pki, logs, known_hosts, keys and the target's thin_dir are all scratch.
 
 use std::process::Stdio;
@@ -35,7 +35,7 @@ impl SaltSsh {
         // that has run once made it).
         host.sh(&format!(
             "set -e; mkdir -p {conf} {srv} {d}pillar {d}thin {root}/cache/proc; \
-             cp -r {repo}/salt/_states {repo}/salt/_modules {repo}/salt/_wrapper {repo}/salt/shmguard {srv}/; \
+             cp -r {repo}/salt/formula/_states {repo}/salt/formula/_modules {repo}/salt/formula/_wrapper {repo}/salt/formula/shmguard {srv}/; \
              rm -rf {srv}/shmguard/files; mkdir -p {srv}/shmguard/files/x86_64; \
              cp {BIN} {srv}/shmguard/files/x86_64/shmguard; \
              printf '[127.0.0.1]:{port} %s\\n' \"$(cut -d' ' -f1,2 {d}hostkey.pub)\" > {conf}/known_hosts",

@@ -18,6 +18,8 @@ module passes the state's arguments to ``shmguard salt`` as JSON and returns its
         - require:
           - sls: shmguard
 
+(With the saltext-shmguard package installed, the build comes with it: no include needed.)
+
 The formula's own states (one per mount point in pillar ``shmguard:mounts``) have the IDs
 ``shmguard-<path>`` (``shmguard-/dev/shm``) with the path as their ``name``, so a ``/dev/shm:``
 state of your own, as above, does not collide with them ("Detected conflicting IDs"); refer to
@@ -28,25 +30,34 @@ Functions (Salt reserves the ``state`` keyword, so each shmguard state is a func
 ``ephemeral`` (live mount only), ``absent`` (remove the fstab entry; never unmounts).
 ``sys.state_doc shmguard.managed`` documents every argument.
 
-Where the binary is: the ``binary`` argument, else ``shmguard:binary`` from the minion config
-or pillar (``config.get``), else ``shmguard`` on PATH, else /usr/local/sbin/shmguard (where the
-formula salt://shmguard places it).
+Which binary runs: the ``binary`` argument, else ``shmguard:binary`` from pillar or the minion
+config, else the saltext-shmguard package's build, else /usr/local/sbin/shmguard (the formula's
+path); PATH is never searched (``salt '*' shmguard.locate`` shows the choice). Each return
+names the binary that ran and its version under ``shmguard``.
 
 - Under ``test=True`` nothing changes; a state that would change something is None with the
-  changes it would make. Before the binary is on the minion, that is None with what would run.
+  changes it would make. On a minion without the binary yet, the build for its cpuarch is
+  fetched into the minion's file cache (``cp.cache_file``, checked against its ``.sha256``;
+  nothing is placed on the system) and asked, so the dry run predicts the changes a real run
+  would make.
 - A binary that cannot run on this minion (another architecture, not executable, damaged)
   fails with the minion's cpuarch and the architecture in the binary's ELF header.
+- A misspelt argument fails before anything runs, naming it and this function's arguments.
 - Warnings (a flag the kernel ignores, arguments ``absent`` ignores, a binary whose version is
-  not this module's) go to ``warnings``.
+  not this module's) go to ``warnings``; with ``backup``, the copy's path is in
+  ``changes:backup_file``.
 - ``watch``: when a watched state changed something and this state had nothing to change,
   ``mod_watch`` runs it again on a fresh observation and says so; it never unmounts or forces a
   remount. To act when shmguard changes something, put ``onchanges`` on the other state.
 """
 
+import difflib
+import hashlib
 import json
+import os
+import subprocess
 
-import salt.utils.path
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 __virtualname__ = "shmguard"
 
@@ -55,75 +66,145 @@ def __virtual__():
     return __virtualname__
 
 
-# Where the formula (salt://shmguard) places the binary when pillar does not say.
-_FORMULA_BINARY = "/usr/local/sbin/shmguard"
+# The builds the formula serves, by cpuarch (salt/formula/shmguard/map.jinja says the same).
+_BUILDS = ("x86_64", "aarch64")
+_ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 
-def _binary(binary):
-    """(the shmguard executable or None, what was looked for)."""
-    candidate = binary or __salt__["config.get"]("shmguard:binary")
-    if candidate:
-        return salt.utils.path.which(candidate), candidate
-    return salt.utils.path.which("shmguard") or salt.utils.path.which(_FORMULA_BINARY), "shmguard on PATH or " + _FORMULA_BINARY
+def _source():
+    """(URL of the build for this minion's cpuarch, URL or ``sha256=<hex>`` of its hash), as the
+    formula's binary state takes them: pillar ``shmguard:sources:<cpuarch>`` (a URL, whose hash
+    is at URL.sha256, or ``{source: URL, hash: sha256=<hex> or URL}``), else
+    salt://shmguard/files/<cpuarch>/shmguard and its .sha256; (None, None) for another cpuarch."""
+    cpuarch = __grains__.get("cpuarch", "unknown")
+    arch = _ARCH_ALIASES.get(cpuarch, cpuarch)
+    sources = __salt__["config.get"]("shmguard:sources") or {}
+    given = sources.get(cpuarch) or sources.get(arch) if isinstance(sources, dict) else None
+    if isinstance(given, dict):
+        src = given.get("source")
+        return src, given.get("hash") or given.get("source_hash") or (src + ".sha256" if src else None)
+    if given:
+        return given, given + ".sha256"
+    if arch in _BUILDS:
+        src = "salt://shmguard/files/{}/shmguard".format(arch)
+        return src, src + ".sha256"
+    return None, None
 
 
-def _explain(exe, exc):
-    """Why ``exe`` could not run here, from the execution module (this minion's cpuarch, the
-    architecture in the binary's ELF header)."""
-    arch = __salt__.get("shmguard.arch")
-    if arch is None:
-        return "cannot run the shmguard binary {}: {} (sync salt/_modules too, saltutil.sync_all, for the reason)".format(exe, exc)
-    return arch(binary=exe, error=str(exc))["explanation"]
+def _cached_build():
+    """(path of the build in the minion's file cache, verified against its hash, or None; what
+    was done or why not). Only the cache (cachedir/files/...) is written."""
+    src, want = _source()
+    if not src:
+        return None, "this minion's cpuarch {} has no build".format(__grains__.get("cpuarch", "unknown"))
+    cached = __salt__["cp.cache_file"](src)
+    if not cached:
+        return None, "the build {} is not on the master".format(src)
+    if want.startswith("sha256="):
+        expected = want[len("sha256="):]
+    else:
+        hash_file = __salt__["cp.cache_file"](want)
+        if not hash_file:
+            return None, "the build {} has no hash file {} (salt/build-formula writes it)".format(src, want)
+        with open(hash_file, encoding="utf-8") as f:
+            words = f.read().split()
+        expected = words[0] if words else ""
+    with open(cached, "rb") as f:
+        found = hashlib.sha256(f.read()).hexdigest()
+    if found != expected.strip().lower():
+        return None, "the cached build {} has sha256 {}, its hash says {}: not run".format(src, found, expected)
+    os.chmod(cached, 0o700)
+    return cached, "predicted with the build {} from the minion's file cache ({}, sha256 verified)".format(src, cached)
 
 
-def _would(state, name, params, looked_for):
+def _would(state, name, params, why):
     args = ", ".join(
         "{}={}".format(k, ",".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in sorted(params.items())
     )
     return (
-        "shmguard binary not found ({}): once it is in place, shmguard would enforce state={} on {}{}. "
-        "The changes cannot be predicted before then. The formula's binary state (salt://shmguard) places it."
-    ).format(looked_for, state, name, " with " + args if args else "")
+        "{}: once the binary is in place, shmguard would enforce state={} on {}{}. "
+        "The changes cannot be predicted before then."
+    ).format(why, state, name, " with " + args if args else "")
+
+
+def _explain(exe, exc):
+    """Why ``exe`` could not run here: this minion's cpuarch beside the architecture in the
+    binary's ELF header (the execution module's shmguard.arch)."""
+    reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+    arch = __salt__.get("shmguard.arch")
+    if arch is None:
+        return "the shmguard binary {} cannot run ({}) (sync the execution module too, saltutil.sync_all, for why)".format(exe, reason)
+    return "the shmguard binary {} cannot run ({}): {}".format(exe, reason, arch(binary=exe)["explanation"])
 
 
 def _run(state, args):
     name = args.pop("name")
-    exe, looked_for = _binary(args.pop("binary"))
-    # Salt's own keys (__id__, __sls__, ...) start with __; any other extra argument goes to
-    # the binary, which refuses it by name with the accepted ones.
-    extra = {k: v for k, v in args.pop("kwargs").items() if not k.startswith("__")}
-    params = {k: v for k, v in args.items() if v is not None and v is not False}
-    params.update(extra)
-    test = bool(__opts__.get("test"))
+    binary = args.pop("binary")
+    # Salt's own keys (__id__, __sls__, ...) start with __; any other extra argument is a mistake,
+    # refused here in Salt's words before anything runs.
+    extra = sorted(k for k in args.pop("kwargs") if not k.startswith("__"))
+    fun = {"mounted": "managed"}.get(state, state)
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
-    if not exe:
-        if test:
-            ret["result"] = None
-            ret["comment"] = _would(state, name, params, looked_for)
-            return ret
-        ret["comment"] = (
-            "shmguard binary not found ({}): set the state's binary argument, or shmguard:binary "
-            "in the minion config or pillar, or put shmguard on PATH; the formula's binary state "
-            "(salt://shmguard) places the build for this minion's cpuarch".format(looked_for)
+    if extra:
+        accepted = ["name"] + list(args) + ["binary"]
+        hints = []
+        for k in extra:
+            close = difflib.get_close_matches(k, accepted, n=1)
+            hints.append("{} (did you mean {}?)".format(k, close[0]) if close else k)
+        ret["comment"] = "shmguard.{}: unknown argument(s) {}; its arguments are {}".format(
+            fun, ", ".join(hints), ", ".join(accepted)
         )
         return ret
+    params = {k: v for k, v in args.items() if v is not None and v is not False}
+    test = bool(__opts__.get("test"))
+    locate = __salt__.get("shmguard.locate")
+    if locate is None:
+        ret["comment"] = (
+            "shmguard.{} needs the shmguard execution module beside it: sync it (saltutil.sync_all) "
+            "or install the saltext-shmguard package".format(fun)
+        )
+        return ret
+    try:
+        found = locate(binary)
+    except SaltInvocationError as exc:
+        ret["comment"] = str(exc)
+        return ret
+    exe, prefix = found["binary"], ""
+    if not exe:
+        missing = "shmguard binary not found (looked at {})".format(", ".join(found["looked_at"]))
+        if not test:
+            ret["comment"] = (
+                "{}: install the saltext-shmguard package, or apply the formula's binary state "
+                "(salt://shmguard.binary), which places the build for this minion's cpuarch, or set "
+                "shmguard:binary in pillar".format(missing)
+            )
+            return ret
+        try:
+            exe, how = _cached_build()
+        except (CommandExecutionError, OSError, ValueError) as exc:
+            exe, how = None, "the build could not be fetched: {}".format(exc)
+        if not exe:
+            ret["result"] = None
+            ret["comment"] = _would(state, name, params, missing + "; " + how)
+            return ret
+        prefix = "{}; {}.\n".format(missing, how)
     params.update({"name": name, "state": state, "test": test})
     try:
-        res = __salt__["cmd.run_all"](
+        proc = subprocess.run(
             [exe, "salt"],
-            python_shell=False,
-            stdin=json.dumps(params),
-            ignore_retcode=True,
-            output_loglevel="quiet",
+            input=json.dumps(params).encode(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            check=False,
         )
-    except CommandExecutionError as exc:
+    except OSError as exc:
         ret["comment"] = _explain(exe, exc)
         return ret
     try:
-        out = json.loads(res.get("stdout") or "")
+        out = json.loads(proc.stdout.decode("utf-8", "replace") or "")
     except ValueError:
         ret["comment"] = "shmguard ({}) gave no state return (exit {}): {}".format(
-            exe, res.get("retcode"), (res.get("stderr") or res.get("stdout") or "").strip()
+            exe, proc.returncode, (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
         )
         return ret
     if not isinstance(out, dict) or "result" not in out:
@@ -133,10 +214,16 @@ def _run(state, args):
     if version != __shmguard_version__:
         out.setdefault("warnings", []).append(
             "the shmguard binary {} is version {}, this Salt module is {}: place the matching "
-            "build (salt://shmguard) and sync the modules (saltutil.sync_all)".format(
+            "build (salt://shmguard, or the saltext-shmguard package of this version) and sync the "
+            "modules (saltutil.sync_all)".format(
                 exe, version or "unknown (it reports none: older than this module)", __shmguard_version__
             )
         )
+    backup = out.pop("backup_file", None)
+    if backup:
+        out["changes"]["backup_file"] = backup
+    out["comment"] = prefix + out.get("comment", "")
+    out["shmguard"] = {"binary": exe, "version": version}
     return out
 
 
@@ -269,11 +356,12 @@ def managed(
         disk. 0 keeps them all. Other files are never touched. Default: 5.
 
     binary
-        The shmguard executable. Default: shmguard:binary from the minion config or pillar
-        (config.get), else shmguard on PATH, else /usr/local/sbin/shmguard, where the formula's
-        binary state (salt://shmguard/binary.sls) places the build for this minion's cpuarch.
+        The shmguard executable's absolute path. Default: shmguard:binary from pillar or the
+        minion config (config.get), else the build inside the saltext-shmguard package, else
+        /usr/local/sbin/shmguard, where the formula's binary state (salt://shmguard/binary.sls)
+        places the build for this minion's cpuarch. PATH is never searched.
 
-    Any other argument fails the state, naming it and the accepted ones.
+    Any other argument fails the state before anything runs, naming it and these.
 
     Returns Salt's state return; warnings (such as a flag the kernel ignores) go to
     ``warnings``. A ``watch`` requisite re-runs the state after the watched state changed.
@@ -382,11 +470,12 @@ def present(
         disk. 0 keeps them all. Other files are never touched. Default: 5.
 
     binary
-        The shmguard executable. Default: shmguard:binary from the minion config or pillar
-        (config.get), else shmguard on PATH, else /usr/local/sbin/shmguard, where the formula's
-        binary state (salt://shmguard/binary.sls) places the build for this minion's cpuarch.
+        The shmguard executable's absolute path. Default: shmguard:binary from pillar or the
+        minion config (config.get), else the build inside the saltext-shmguard package, else
+        /usr/local/sbin/shmguard, where the formula's binary state (salt://shmguard/binary.sls)
+        places the build for this minion's cpuarch. PATH is never searched.
 
-    Any other argument fails the state, naming it and the accepted ones.
+    Any other argument fails the state before anything runs, naming it and these.
 
     Returns Salt's state return; warnings (such as a flag the kernel ignores) go to
     ``warnings``. A ``watch`` requisite re-runs the state after the watched state changed.
@@ -495,11 +584,12 @@ def ephemeral(
         disk. 0 keeps them all. Other files are never touched. Default: 5.
 
     binary
-        The shmguard executable. Default: shmguard:binary from the minion config or pillar
-        (config.get), else shmguard on PATH, else /usr/local/sbin/shmguard, where the formula's
-        binary state (salt://shmguard/binary.sls) places the build for this minion's cpuarch.
+        The shmguard executable's absolute path. Default: shmguard:binary from pillar or the
+        minion config (config.get), else the build inside the saltext-shmguard package, else
+        /usr/local/sbin/shmguard, where the formula's binary state (salt://shmguard/binary.sls)
+        places the build for this minion's cpuarch. PATH is never searched.
 
-    Any other argument fails the state, naming it and the accepted ones.
+    Any other argument fails the state before anything runs, naming it and these.
 
     Returns Salt's state return; warnings (such as a flag the kernel ignores) go to
     ``warnings``. A ``watch`` requisite re-runs the state after the watched state changed.
@@ -606,11 +696,12 @@ def absent(
         disk. 0 keeps them all. Other files are never touched. Default: 5.
 
     binary
-        The shmguard executable. Default: shmguard:binary from the minion config or pillar
-        (config.get), else shmguard on PATH, else /usr/local/sbin/shmguard, where the formula's
-        binary state (salt://shmguard/binary.sls) places the build for this minion's cpuarch.
+        The shmguard executable's absolute path. Default: shmguard:binary from pillar or the
+        minion config (config.get), else the build inside the saltext-shmguard package, else
+        /usr/local/sbin/shmguard, where the formula's binary state (salt://shmguard/binary.sls)
+        places the build for this minion's cpuarch. PATH is never searched.
 
-    Any other argument fails the state, naming it and the accepted ones.
+    Any other argument fails the state before anything runs, naming it and these.
 
     Returns Salt's state return; warnings (such as a flag the kernel ignores) go to
     ``warnings``. A ``watch`` requisite re-runs the state after the watched state changed.

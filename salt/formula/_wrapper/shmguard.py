@@ -11,7 +11,7 @@ master config) and calls the same function of the execution module on the target
 execution module's (``shmguard.audit`` exits 2 on drift, as on a minion). A ``salt://``
 policy for ``shmguard.audit`` is copied to the target first (``cp.cache_file``).
 
-Put salt/ in the master's file_roots and run ``salt-run saltutil.sync_all`` (or
+Put salt/formula in the master's file_roots and run ``salt-run saltutil.sync_all`` (or
 ``saltutil.sync_wrapper``) on the master once, and after each update.
 """
 
@@ -55,8 +55,20 @@ def _on_target(fun, *args, **kwargs):
 
 
 def status(*paths, **kwargs):
-    """``shmguard.status`` on the target (see the execution module)."""
-    return _on_target("status", *paths, **kwargs)
+    """``shmguard.status`` on the target (see the execution module); without paths, those of
+    the pillar's ``shmguard:mounts`` (compiled here, on the master), each with its fstab_path."""
+    mounts = __salt__["config.get"]("shmguard:mounts") or {}
+    if paths or not isinstance(mounts, dict) or not mounts:
+        return _on_target("status", *paths, **kwargs)
+    groups = {}
+    for path, args in sorted(mounts.items()):
+        args = args or {}
+        groups.setdefault(kwargs.get("fstab_path") or args.get("fstab_path"), []).append(args.get("name", path))
+    out = {}
+    for fstab_path, group in groups.items():
+        extra = dict(kwargs, fstab_path=fstab_path) if fstab_path else dict(kwargs)
+        out.update(_on_target("status", *group, **extra))
+    return out
 
 
 def _on_target_path(policy):
@@ -71,9 +83,16 @@ def _on_target_path(policy):
     return policy
 
 
-def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=None, bytes=None, binary=None):  # pylint: disable=redefined-builtin,redefined-outer-name
+def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=None, bytes=None, mq_maxmsg=None, mq_msgsize=None, binary=None):  # pylint: disable=redefined-builtin,redefined-outer-name
     """``shmguard.audit`` on the target (see the execution module); a ``salt://`` policy is
-    copied to the target first."""
+    copied to the target first. Without profile and policy, the pillar's ``shmguard:mounts``
+    (compiled here, on the master) are the policy."""
+    if profile is None and policy is None:
+        mounts = __salt__["config.get"]("shmguard:mounts") or {}
+        if isinstance(mounts, dict) and mounts:
+            policy = [dict(args or {}, path=(args or {}).get("name", path)) for path, args in sorted(mounts.items())]
+            for target in policy:
+                target.pop("name", None)
     kwargs = {
         "profile": profile,
         "policy": _on_target_path(policy),
@@ -82,19 +101,32 @@ def audit(profile=None, policy=None, fstab=None, root=None, probe=False, user=No
         "probe": probe or None,
         "user": user,
         "bytes": bytes,
+        "mq_maxmsg": mq_maxmsg,
+        "mq_msgsize": mq_msgsize,
         "binary": binary,
     }
     return _on_target("audit", **{k: v for k, v in kwargs.items() if v is not None})
 
 
 def probe(*args, **kwargs):
-    """``shmguard.probe`` on the target (see the execution module)."""
+    """``shmguard.probe`` on the target (see the execution module); without arguments, the
+    pillar's ``shmguard:probe`` (compiled here, on the master) gives them."""
+    given = {k: v for k, v in kwargs.items() if not k.startswith("__") and k != "binary"}
+    if not args and not given:
+        pillar = __salt__["config.get"]("shmguard:probe") or {}
+        if isinstance(pillar, dict):
+            kwargs.update({k: v for k, v in pillar.items() if v is not None})
     return _on_target("probe", *args, **kwargs)
 
 
 def version(*args, **kwargs):
     """``shmguard.version`` on the target (see the execution module)."""
     return _on_target("version", *args, **kwargs)
+
+
+def locate(*args, **kwargs):
+    """``shmguard.locate`` on the target (see the execution module)."""
+    return _on_target("locate", *args, **kwargs)
 
 
 def arch(*args, **kwargs):
