@@ -15,8 +15,9 @@ use crate::render::{fleet, html, json, junit, prometheus, text};
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Audit JSON files: `shmguard audit --format json` (one host each), or a map of host
-    /// names to them (Salt's `shmguard.audit --out=json`, the Ansible audit playbook);
-    /// `-` reads stdin
+    /// names to them (Salt's `shmguard.audit --out=json`, the Ansible audit playbook), where a
+    /// host may also be `{"failed": true, "msg": ...}`, `{"unreachable": true, "msg": ...}` or
+    /// Salt's "Minion did not return" (docs/fleet-report.md); `-` reads stdin
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
     /// html (a hosts × checks page), text (a line per host), json, junit (a testsuite per
