@@ -366,11 +366,13 @@ fn report_reads_what_the_real_salt_call_shmguard_audit_prints() {
         assert_eq!(v["hosts"][0]["checks"][&id], "fail", "{id}");
     }
     assert_eq!(v["summary"]["checks"], cli["summary"]["checks"]);
-    // The remedies survive the trip through Salt: the CLI's command, not only what was found.
+    // The remedies survive the trip through Salt, in Salt's words: a state of the formula with
+    // the audit's fstab, not only what was found.
     let remedies = v["checks"].to_string();
     assert!(
-        remedies.contains(&format!("--fstab-path {fstab}")),
-        "the audit document's remedy reached the report: {v}"
+        remedies.contains("shmguard.managed")
+            && remedies.contains(&format!("- fstab_path: {fstab}")),
+        "the audit document's remedy reached the report as a Salt state: {v}"
     );
 }
 
@@ -497,7 +499,7 @@ fn report_lists_compliant_drifted_no_fstab_error_and_unreachable_hosts_in_every_
     assert_eq!(
         v["summary"],
         json!({"hosts": 5, "audited": 3, "compliant_hosts": 1, "warned_hosts": 0,
-               "drifted_hosts": 2, "error_hosts": 1, "unreachable_hosts": 1, "checks": 12})
+               "drifted_hosts": 2, "error_hosts": 1, "unreachable_hosts": 1, "checks": 13})
     );
     let hosts: BTreeMap<&str, &Value> = v["hosts"]
         .as_array()
@@ -588,10 +590,10 @@ fn report_lists_compliant_drifted_no_fstab_error_and_unreachable_hosts_in_every_
     said_why(&err);
     let suites = python_junit(&out);
     assert_eq!(suites.len(), 5, "{out}");
-    assert_eq!(suites["host-ok"], (12, 0, 0, vec![]));
-    assert_eq!(suites["host-drift"], (12, 1, 0, vec![]));
-    // live 4, fstab 4 (all failing: no fstab), boot 1 (no mount: failing)
-    assert_eq!(suites["host-nofstab"], (9, 5, 0, vec![]));
+    assert_eq!(suites["host-ok"], (13, 0, 0, vec![]));
+    assert_eq!(suites["host-drift"], (13, 1, 0, vec![]));
+    // live 5 (rw included), fstab 4 (all failing: no fstab), boot 1 (no mount: failing)
+    assert_eq!(suites["host-nofstab"], (10, 5, 0, vec![]));
     assert_eq!(suites["host-error"], (1, 0, 1, vec!["error".to_string()]));
     assert_eq!(
         suites["host-gone"],

@@ -517,11 +517,11 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
         .unwrap();
     assert_eq!(report.status.code(), Some(2));
     let v: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let remedies = v["checks"].to_string();
     assert!(
-        v["checks"]
-            .to_string()
-            .contains(&format!("--fstab-path {fstab}")),
-        "the remedy reached the report: {v}"
+        remedies.contains("shmguard.managed")
+            && remedies.contains(&format!("- fstab_path: {fstab}")),
+        "the remedy reached the report as a Salt state: {v}"
     );
     eprintln!(
         "master/minion test: {:.1} s",
