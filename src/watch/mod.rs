@@ -1,0 +1,203 @@
+//! `shmguard watch`: the audit, again on every change the kernel reports, printing one line per
+//! CHANGE of a target's verdict (initial, drift, compliant, error; with --apply repaired and
+//! flapping) and blocking in the kernel between changes. A thin loop around the one audit
+//! engine: observe -> audit verdict (frontend::audit_cli) -> decisions (event.rs, pure) ->
+//! output; the waiting is wakeups.rs.
+
+pub mod event;
+pub mod wakeups;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use crate::audit::Target;
+use crate::engine::{self, RunMode};
+use crate::frontend::audit_cli::{self, AuditArgs};
+use crate::spec::Desired;
+use event::{Action, Event, Kind, Repairs, TargetView, Verdict, Watcher};
+use wakeups::{Wake, Wakeups};
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub audit: AuditArgs,
+    /// Re-check the mqueue sysctls (which the kernel does not notify) every SECONDS; the
+    /// watch's only timer
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub sysctl_interval: u64,
+    /// Also rewrite FILE (node_exporter's textfile collector) atomically on every change, with
+    /// the audit's Prometheus series
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<String>,
+    /// Repair drift as `shmguard apply` would (the policy's desired state, through the engine)
+    /// and report `repaired`; a target repaired more than --flap-limit times within a minute
+    /// is reported as `flapping` and left alone until it is compliant again
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: repairs of one target allowed within a minute
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "apply")]
+    pub flap_limit: usize,
+}
+
+/// What watch refuses of audit's flags, as a message.
+fn refuse(w: &WatchArgs) -> Result<(), String> {
+    let a = &w.audit;
+    let format = a.json.or(a.format.as_deref()).unwrap_or("json");
+    if !["json", "text"].contains(&format) {
+        return Err(format!(
+            "--format {format}: watch prints one line per change; expected json or text (the Prometheus series go to --prometheus FILE)"
+        ));
+    }
+    if a.output.is_some() {
+        return Err("--output: watch prints its lines to stdout; the Prometheus series go to --prometheus FILE".into());
+    }
+    if a.probe {
+        return Err("--probe: watch does not run the probe (it would write to the watched mounts on every change)".into());
+    }
+    if w.apply && a.root.is_some() {
+        return Err("--apply with --root: an image's files are audited, not repaired".into());
+    }
+    if w.sysctl_interval == 0 {
+        return Err("--sysctl-interval 0: expected 1 or more seconds".into());
+    }
+    if w.flap_limit == 0 {
+        return Err("--flap-limit 0: expected 1 or more".into());
+    }
+    Ok(())
+}
+
+/// The mount points and files the targets' audit reads.
+fn watched(a: &AuditArgs, targets: &[Target]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (mut mounts, mut files) = (Vec::new(), Vec::new());
+    let root = a.root.as_ref().map(PathBuf::from);
+    let under = |p: &Path| match &root {
+        Some(r) => r.join(p.strip_prefix("/").unwrap_or(p)),
+        None => p.to_path_buf(),
+    };
+    for t in targets {
+        let Ok(d) = Desired::from_params(&t.params) else {
+            continue;
+        };
+        if root.is_none() {
+            mounts.push(PathBuf::from(&d.path));
+        }
+        let fstab = a
+            .fstab_path
+            .as_ref()
+            .map(PathBuf::from)
+            .unwrap_or(d.fstab_path);
+        files.push(under(&fstab));
+        files.push(under(&d.sysctl_path));
+    }
+    mounts.dedup();
+    files.sort();
+    files.dedup();
+    (mounts, files)
+}
+
+/// Writes one line and flushes it; false when stdout is gone (EPIPE: stop, exit 0).
+fn line(out: &mut impl Write, text: &str) -> bool {
+    writeln!(out, "{text}").and_then(|()| out.flush()).is_ok()
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+pub fn watch(w: &WatchArgs) -> i32 {
+    let a = &w.audit;
+    let setup = refuse(w)
+        .and_then(|()| audit_cli::check_paths(a))
+        .and_then(|()| audit_cli::targets(a, Vec::new()));
+    let targets = match setup {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("shmguard watch: {e}");
+            return 1;
+        }
+    };
+    let text = a.json.or(a.format.as_deref()) == Some("text");
+    let (mounts, files) = watched(a, &targets);
+    let mut wake = match Wakeups::new(&mounts, &files, Duration::from_secs(w.sysctl_interval)) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("shmguard watch: {e}");
+            return 1;
+        }
+    };
+    let mut watcher = Watcher::new(Repairs {
+        enabled: w.apply,
+        limit: w.flap_limit,
+        ..Repairs::default()
+    });
+    let start = Instant::now();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let host = nix::sys::utsname::uname()
+        .map(|u| u.nodename().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    loop {
+        let report = audit_cli::audit_targets(a, &targets);
+        let (views, time) = match &report {
+            Ok(r) => (event::views(r), r.time.clone()),
+            Err(e) => (
+                targets
+                    .iter()
+                    .map(|t| TargetView {
+                        path: t.params.path.clone().unwrap_or_default(),
+                        verdict: Verdict::Error(e.clone()),
+                        remedy: None,
+                        remedy_params: None,
+                    })
+                    .collect(),
+                now_rfc3339(),
+            ),
+        };
+        let actions = watcher.step(start.elapsed(), &views, &time, &host);
+        let mut changed = false;
+        for action in actions {
+            let ev = match action {
+                Action::Emit(e) => e,
+                Action::Repair(i) => {
+                    let Some(params) = &views[i].remedy_params else {
+                        continue;
+                    };
+                    let r = engine::run(
+                        params,
+                        RunMode {
+                            check: false,
+                            diff: false,
+                        },
+                    );
+                    watcher.repaired(i, start.elapsed());
+                    let mut e = Event::about(Kind::Repaired, &views[i], &now_rfc3339(), &host);
+                    if r.failed {
+                        e.event = Kind::Error;
+                        e.error = Some(format!("repair failed: {}", r.msg));
+                    }
+                    e.actions = r.actions.iter().map(ToString::to_string).collect();
+                    e
+                }
+            };
+            changed = true;
+            let l = if text { ev.text() } else { ev.json() };
+            if !line(&mut out, &l) {
+                return 0;
+            }
+        }
+        if let (true, Some(file), Ok(r)) = (changed, &w.prometheus, &report) {
+            // A failed write is said on stderr; the watch goes on (the next change retries).
+            crate::frontend::output::emit(
+                "watch",
+                &Some(file.clone()),
+                &crate::render::prometheus::audit(r),
+            );
+        }
+        if wake.wait() == Wake::Stop {
+            return 0;
+        }
+    }
+}
