@@ -157,7 +157,7 @@ pub fn watch(w: &WatchArgs) -> i32 {
             ),
         };
         let actions = watcher.step(start.elapsed(), &views, &time, &host);
-        let mut changed = false;
+        let mut events = Vec::new();
         for action in actions {
             let ev = match action {
                 Action::Emit(e) => e,
@@ -182,19 +182,22 @@ pub fn watch(w: &WatchArgs) -> i32 {
                     e
                 }
             };
-            changed = true;
-            let l = if text { ev.text() } else { ev.json() };
-            if !line(&mut out, &l) {
-                return 0;
-            }
+            events.push(ev);
         }
-        if let (true, Some(file), Ok(r)) = (changed, &w.prometheus, &report) {
+        // The textfile first: whoever reads a line finds the file already saying it.
+        if let (false, Some(file), Ok(r)) = (events.is_empty(), &w.prometheus, &report) {
             // A failed write is said on stderr; the watch goes on (the next change retries).
             crate::frontend::output::emit(
                 "watch",
                 &Some(file.clone()),
                 &crate::render::prometheus::audit(r),
             );
+        }
+        for ev in events {
+            let l = if text { ev.text() } else { ev.json() };
+            if !line(&mut out, &l) {
+                return 0;
+            }
         }
         if wake.wait() == Wake::Stop {
             return 0;
