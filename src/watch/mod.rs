@@ -33,11 +33,11 @@ pub struct WatchArgs {
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<String>,
     /// Repair drift as `shmguard apply` would (the policy's desired state, through the engine)
-    /// and report `repaired`; a target repaired more than --flap-limit times within a minute
-    /// is reported as `flapping` and left alone until it is compliant again
+    /// and report `repaired`; a target that drifts again after --flap-limit repairs within a
+    /// minute is reported as `flapping` and left alone until it is compliant again
     #[arg(long)]
     pub apply: bool,
-    /// With --apply: repairs of one target allowed within a minute
+    /// With --apply: repairs of one target within a minute before it is flapping
     #[arg(long, value_name = "N", default_value_t = 3, requires = "apply")]
     pub flap_limit: usize,
 }
