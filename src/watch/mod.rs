@@ -45,7 +45,7 @@ pub struct WatchArgs {
 /// What watch refuses of audit's flags, as a message.
 fn refuse(w: &WatchArgs) -> Result<(), String> {
     let a = &w.audit;
-    let format = a.json.or(a.format.as_deref()).unwrap_or("json");
+    let format = format(a);
     if !["json", "text"].contains(&format) {
         return Err(format!(
             "--format {format}: watch prints one line per change; expected json or text (the Prometheus series go to --prometheus FILE)"
@@ -67,6 +67,18 @@ fn refuse(w: &WatchArgs) -> Result<(), String> {
         return Err("--flap-limit 0: expected 1 or more".into());
     }
     Ok(())
+}
+
+/// json or text as asked; else as audit: text on a terminal, json otherwise.
+fn format(a: &AuditArgs) -> &str {
+    use std::io::IsTerminal;
+    a.json.or(a.format.as_deref()).unwrap_or_else(|| {
+        if std::io::stdout().is_terminal() {
+            "text"
+        } else {
+            "json"
+        }
+    })
 }
 
 /// The mount points and files the targets' audit reads.
@@ -92,6 +104,7 @@ fn watched(a: &AuditArgs, targets: &[Target]) -> (Vec<PathBuf>, Vec<PathBuf>) {
         files.push(under(&fstab));
         files.push(under(&d.sysctl_path));
     }
+    mounts.sort();
     mounts.dedup();
     files.sort();
     files.dedup();
@@ -119,7 +132,7 @@ pub fn watch(w: &WatchArgs) -> i32 {
             return 1;
         }
     };
-    let text = a.json.or(a.format.as_deref()) == Some("text");
+    let text = format(a) == "text";
     let (mounts, files) = watched(a, &targets);
     let mut wake = match Wakeups::new(&mounts, &files, Duration::from_secs(w.sysctl_interval)) {
         Ok(x) => x,
@@ -147,7 +160,11 @@ pub fn watch(w: &WatchArgs) -> i32 {
                 targets
                     .iter()
                     .map(|t| TargetView {
-                        path: t.params.path.clone().unwrap_or_default(),
+                        path: t
+                            .params
+                            .path
+                            .clone()
+                            .unwrap_or_else(|| crate::spec::params::DEFAULT_PATH.into()),
                         verdict: Verdict::Error(e.clone()),
                         remedy: None,
                         remedy_params: None,
@@ -202,5 +219,62 @@ pub fn watch(w: &WatchArgs) -> i32 {
         if wake.wait() == Wake::Stop {
             return 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(words: &[&str]) -> WatchArgs {
+        let mut all = vec!["shmguard", "watch"];
+        all.extend_from_slice(words);
+        match crate::frontend::cli::Cli::try_parse_from(all)
+            .unwrap()
+            .command
+        {
+            crate::frontend::cli::Command::Watch(w) => *w,
+            _ => panic!("not watch"),
+        }
+    }
+
+    #[test]
+    fn watch_refuses_what_has_no_meaning_for_a_stream_of_lines() {
+        for (words, want) in [
+            (&["--format", "junit"][..], "--format junit"),
+            (&["--output", "x"], "--output"),
+            (&["--probe"], "--probe"),
+            (&["--apply", "--root", "/img"], "--apply with --root"),
+            (&["--sysctl-interval", "0"], "--sysctl-interval 0"),
+            (&["--apply", "--flap-limit", "0"], "--flap-limit 0"),
+        ] {
+            let e = refuse(&args(words)).unwrap_err();
+            assert!(e.starts_with(want), "{words:?}: {e}");
+        }
+        refuse(&args(&["--format", "text", "--profile", "cis"])).unwrap();
+        refuse(&args(&["--json", "--apply", "--flap-limit", "5"])).unwrap();
+        assert!(
+            crate::frontend::cli::Cli::try_parse_from(["shmguard", "watch", "--flap-limit", "2"])
+                .is_err(),
+            "--flap-limit without --apply"
+        );
+    }
+
+    #[test]
+    fn watch_watches_each_mount_point_and_the_files_the_audit_reads() {
+        let a = args(&["--profile", "cis", "--fstab-path", "/tmp/f/fstab"]);
+        let targets = audit_cli::targets(&a.audit, Vec::new()).unwrap();
+        let (mounts, files) = watched(&a.audit, &targets);
+        assert!(mounts.contains(&PathBuf::from("/dev/shm")), "{mounts:?}");
+        assert!(files.contains(&PathBuf::from("/tmp/f/fstab")), "{files:?}");
+        assert!(!files.contains(&PathBuf::from("/etc/fstab")), "{files:?}");
+        let a = args(&["--profile", "cis", "--root", "/img"]);
+        let (mounts, files) = watched(&a.audit, &targets);
+        assert!(mounts.is_empty(), "an image has no live mounts: {mounts:?}");
+        assert!(
+            files.contains(&PathBuf::from("/img/etc/fstab")),
+            "{files:?}"
+        );
     }
 }

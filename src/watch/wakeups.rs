@@ -90,7 +90,9 @@ impl Wakeups {
     /// (Re)adds a watch on each mount point's root: a mount, umount or remount gives the path
     /// another root inode; the watch on the old one is removed.
     fn rewatch_mounts(&mut self) {
-        let flags = AddWatchFlags::IN_ATTRIB | AddWatchFlags::IN_DONT_FOLLOW;
+        // Following a symlinked mount point (/dev/shm -> /run/shm) to the mount's root, as
+        // the audit does.
+        let flags = AddWatchFlags::IN_ATTRIB;
         for (path, wd) in &mut self.mounts {
             let new = self.inotify.add_watch(path.as_path(), flags).ok();
             if let (Some(old), true) = (*wd, *wd != new) {
@@ -168,7 +170,12 @@ impl Wakeups {
             }
             let rev = |i: usize| fds[i].revents().unwrap_or(PollFlags::empty());
             let (mounts, inotify, signals, out) = (rev(0), rev(1), rev(2), rev(3));
-            if !signals.is_empty() || out.intersects(PollFlags::POLLERR | PollFlags::POLLHUP) {
+            let gone = PollFlags::POLLERR | PollFlags::POLLHUP | PollFlags::POLLNVAL;
+            // A descriptor poll cannot use (POLLNVAL) would wake it forever: stop instead.
+            let broken = [mounts, inotify, signals]
+                .iter()
+                .any(|r| r.contains(PollFlags::POLLNVAL));
+            if !signals.is_empty() || out.intersects(gone) || broken {
                 return Wake::Stop;
             }
             let mut changed = false;

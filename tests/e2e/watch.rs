@@ -337,3 +337,21 @@ fn watch_apply_repairs_drift_and_stops_at_flapping_against_a_fighter() {
     w.expect("compliant", &[]);
     assert_eq!(w.stop(nix::sys::signal::Signal::SIGTERM), Some(0));
 }
+
+#[test]
+fn watch_bad_arguments_exit_1_naming_them_before_watching() {
+    let sb = Sandbox::new();
+    for (args, want) in [
+        (&["--format", "junit"][..], "--format junit"),
+        (&["--fstab-path", "/nonexistent/fstab"], "--fstab-path"),
+        (&["--sysctl-interval", "0"], "--sysctl-interval"),
+    ] {
+        let mut all = vec!["watch"];
+        all.extend_from_slice(args);
+        let out = sb.run(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
