@@ -97,9 +97,10 @@ pub struct Event {
     pub time: String,
     pub host: String,
     pub path: String,
-    /// whether every check of the target passes (after this event)
+    /// whether every check of the target passed in the audit behind this event (`repaired`:
+    /// the audit before the repair; the audit after it follows as its own event)
     pub compliant: bool,
-    /// the failing check ids
+    /// the failing check ids (`repaired`: those the repair was for)
     pub failing: Vec<String>,
     /// the command that repairs the target (while it fails)
     #[serde(skip_serializing_if = "Option::is_none")]

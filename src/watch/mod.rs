@@ -175,6 +175,7 @@ pub fn watch(w: &WatchArgs) -> i32 {
         };
         let actions = watcher.step(start.elapsed(), &views, &time, &host);
         let mut events = Vec::new();
+        let mut repaired = false;
         for action in actions {
             let ev = match action {
                 Action::Emit(e) => e,
@@ -190,6 +191,7 @@ pub fn watch(w: &WatchArgs) -> i32 {
                         },
                     );
                     watcher.repaired(i, start.elapsed());
+                    repaired = true;
                     let mut e = Event::about(Kind::Repaired, &views[i], &now_rfc3339(), &host);
                     if r.failed {
                         e.event = Kind::Error;
@@ -215,6 +217,11 @@ pub fn watch(w: &WatchArgs) -> i32 {
             if !line(&mut out, &l) {
                 return 0;
             }
+        }
+        // After a repair, audit again at once: not every repair wakes the loop (a live sysctl
+        // does not). Bounded: a repair that does not help counts toward flapping.
+        if repaired {
+            continue;
         }
         if wake.wait() == Wake::Stop {
             return 0;

@@ -267,6 +267,27 @@ fn watch_rechecks_the_mqueue_limits_on_its_timer() {
     sb.sh("echo 300 > /proc/sys/fs/mqueue/queues_max");
     w.expect("compliant", &[]);
     assert_eq!(w.stop(nix::sys::signal::Signal::SIGINT), Some(0));
+
+    // --apply sets the limit back live, through the engine
+    let w = Watch::start(
+        &sb,
+        &[
+            "--policy",
+            &policy,
+            "--sysctl-interval",
+            "1",
+            "--format",
+            "json",
+            "--apply",
+        ],
+    );
+    w.expect("initial", &[]);
+    sb.sh("echo 100 > /proc/sys/fs/mqueue/queues_max");
+    let queues = id(&mq, "queues_max", "live");
+    w.expect("drift", &[&queues]);
+    w.expect("repaired", &[&queues]);
+    w.expect("compliant", &[]);
+    assert_eq!(sb.sh("cat /proc/sys/fs/mqueue/queues_max"), "300\n");
 }
 
 #[test]
