@@ -376,3 +376,40 @@ fn watch_bad_arguments_exit_1_naming_them_before_watching() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// Between changes it sleeps in the kernel (in poll), not in a loop: over two quiet seconds
+/// it is not scheduled once (a sleep-and-recheck loop, or a spin, would be).
+#[test]
+fn watch_blocks_in_poll_between_changes() {
+    let sb = Sandbox::new();
+    let (_, _, policy) = compliant_shm(&sb);
+    let mut w = Watch::start(&sb, &["--policy", &policy, "--format", "json"]);
+    w.expect("initial", &[]);
+    let pid = w.child.id();
+    let switches = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches"))
+            .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap())
+            .sum::<u64>()
+    };
+    // wait until it has gone to sleep after the initial line
+    let deadline = Instant::now() + PATIENCE;
+    while !std::fs::read_to_string(format!("/proc/{pid}/wchan"))
+        .unwrap()
+        .contains("poll")
+    {
+        assert!(Instant::now() < deadline, "never blocked in poll");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = switches();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(switches(), before, "it ran while nothing changed");
+    assert!(
+        std::fs::read_to_string(format!("/proc/{pid}/wchan"))
+            .unwrap()
+            .contains("poll")
+    );
+    assert_eq!(w.stop(nix::sys::signal::Signal::SIGTERM), Some(0));
+}
