@@ -23,7 +23,7 @@ use crate::spec::{FsType, Init, Params, State};
                   With no arguments: shmguard status /dev/shm /dev/mqueue (read-only).\n\
                   \n\
                   Exit codes:\n  \
-                    0  done; compliant (audit), passed (probe)\n  \
+                    0  done; compliant (audit), passed (probe); stopped (watch: SIGTERM, SIGINT, stdout closed)\n  \
                     2  drift found: audit not compliant, probe failed; report: a host drifted, errored or was unreachable (audit, probe and report only)\n  \
                     1  every error: a usage mistake, a bad value, a file or mount it cannot read or change"
 )]

@@ -1,11 +1,12 @@
 //! `shmguard watch`: the audit, again on every change the kernel reports, printing one line per
 //! CHANGE of a target's verdict (initial, drift, compliant, error; with --apply repaired and
 //! flapping) and blocking in the kernel between changes. A thin loop around the one audit
-//! engine: observe -> audit verdict (frontend::audit_cli) -> decisions (event.rs, pure) ->
+//! engine: observe -> audit verdict (frontend::audit_cli) -> decisions (watcher.rs, pure) -> lines (event.rs) ->
 //! output; the waiting is wakeups.rs.
 
 pub mod event;
 pub mod wakeups;
+pub mod watcher;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,8 +18,9 @@ use crate::audit::Target;
 use crate::engine::{self, RunMode};
 use crate::frontend::audit_cli::{self, AuditArgs};
 use crate::spec::Desired;
-use event::{Action, Event, Kind, Repairs, TargetView, Verdict, Watcher};
+use event::{Event, Kind, TargetView, Verdict};
 use wakeups::{Wake, Wakeups};
+use watcher::{Action, Repairs, Watcher};
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
