@@ -1,8 +1,8 @@
 //! `shmguard watch`: the audit, again on every change the kernel reports, printing one line per
 //! CHANGE of a target's verdict (initial, drift, compliant, error; with --apply repaired and
 //! flapping) and blocking in the kernel between changes. A thin loop around the one audit
-//! engine: observe -> audit verdict (frontend::audit_cli) -> decisions (watcher.rs, pure) -> lines (event.rs) ->
-//! output; the waiting is wakeups.rs.
+//! engine: observe -> audit verdict (frontend::audit_cli) -> decisions (watcher.rs, pure) ->
+//! lines (event.rs) -> stdout; the waiting is wakeups.rs. This file is the shell.
 
 pub mod event;
 pub mod wakeups;
