@@ -32,6 +32,10 @@ const FILE_EVENTS: AddWatchFlags = AddWatchFlags::IN_MOVED_TO
     .union(AddWatchFlags::IN_CREATE)
     .union(AddWatchFlags::IN_DELETE);
 
+/// inotify(7)'s IN_MASK_ADD (linux/inotify.h), which nix does not name: add to the mask of an
+/// inode already watched instead of replacing it.
+const IN_MASK_ADD: AddWatchFlags = AddWatchFlags::from_bits_retain(0x2000_0000);
+
 pub struct Wakeups {
     mountinfo: File,
     inotify: Inotify,
@@ -71,7 +75,8 @@ impl Wakeups {
             };
             let Some(name) = f.file_name() else { continue };
             // A directory that does not exist (no sysctl.d) is not watched: nothing to replace.
-            let wd = inotify.add_watch(dir, FILE_EVENTS).ok();
+            // IN_MASK_ADD: a directory that is also a watched mount root keeps both masks.
+            let wd = inotify.add_watch(dir, FILE_EVENTS | IN_MASK_ADD).ok();
             files_w.push((wd, name.to_os_string()));
         }
         let mut w = Wakeups {
@@ -92,7 +97,7 @@ impl Wakeups {
     fn rewatch_mounts(&mut self) {
         // Following a symlinked mount point (/dev/shm -> /run/shm) to the mount's root, as
         // the audit does.
-        let flags = AddWatchFlags::IN_ATTRIB;
+        let flags = AddWatchFlags::IN_ATTRIB | IN_MASK_ADD;
         for (path, wd) in &mut self.mounts {
             let new = self.inotify.add_watch(path.as_path(), flags).ok();
             if let (Some(old), true) = (*wd, *wd != new) {

@@ -413,3 +413,35 @@ fn watch_blocks_in_poll_between_changes() {
     );
     assert_eq!(w.stop(nix::sys::signal::Signal::SIGTERM), Some(0));
 }
+
+/// fstab's directory is the mount point's root itself: one inode, watched for both (the
+/// second watch adds to the first's mask instead of replacing it).
+#[test]
+fn watch_sees_the_root_and_fstab_when_they_share_a_directory() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "mode=1777,nodev,nosuid,size=8m");
+    let fstab = format!("{shm}/fstab");
+    sb.sh(&format!(
+        "printf 'tmpfs {shm} tmpfs nodev,nosuid,mode=1777 0 0\\n' > {fstab}"
+    ));
+    let policy = sb.file(
+        "policy.json",
+        serde_json::json!({"path": shm, "mode": "1777", "options": ["nodev", "nosuid"],
+                           "fstab_path": fstab})
+        .to_string()
+        .as_bytes(),
+    );
+    let w = Watch::start(&sb, &["--policy", &policy, "--format", "json"]);
+    w.expect("initial", &[]);
+    sb.sh(&format!("chmod 700 {shm}"));
+    w.expect("drift", &[&id(&shm, "mode", "live")]);
+    sb.sh(&format!("chmod 1777 {shm}"));
+    w.expect("compliant", &[]);
+    sb.sh(&format!(
+        "printf 'tmpfs {shm} tmpfs nosuid,mode=1777 0 0\\n' > {shm}/new && mv {shm}/new {fstab}"
+    ));
+    w.expect(
+        "drift",
+        &[&id(&shm, "nodev", "fstab"), &id(&shm, "nodev", "boot")],
+    );
+}
