@@ -182,7 +182,10 @@ pub fn watch(w: &WatchArgs) -> i32 {
             let ev = match action {
                 Action::Emit(e) => e,
                 Action::Repair(i) => {
-                    let Some(params) = &views[i].remedy_params else {
+                    let Some((view, params)) = views
+                        .get(i)
+                        .and_then(|v| Some((v, v.remedy_params.as_ref()?)))
+                    else {
                         continue;
                     };
                     let r = engine::run(
@@ -194,7 +197,7 @@ pub fn watch(w: &WatchArgs) -> i32 {
                     );
                     watcher.repaired(i, start.elapsed());
                     repaired = true;
-                    let mut e = Event::about(Kind::Repaired, &views[i], &now_rfc3339(), &host);
+                    let mut e = Event::about(Kind::Repaired, view, &now_rfc3339(), &host);
                     if r.failed {
                         e.event = Kind::Error;
                         e.error = Some(format!("repair failed: {}", r.msg));
