@@ -22,7 +22,18 @@ use event::{Event, Kind, TargetView, Verdict};
 use wakeups::{Wake, Wakeups};
 use watcher::{Action, Repairs, Watcher};
 
+/// Audit's arguments, with what a stream of lines can use: `--format json|text` (a choice
+/// clap checks), and `--output` and the probe's flags hidden (refused when given).
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("format", |a| a
+        .value_parser(["json", "text"])
+        .help("json (one object per line) or text (one line per event) [default: text on a terminal, else json]")),
+    mut_arg("output", |a| a.hide(true)),
+    mut_arg("probe", |a| a.hide(true)),
+    mut_arg("user", |a| a.hide(true)),
+    mut_arg("bytes", |a| a.hide(true)),
+)]
 pub struct WatchArgs {
     #[command(flatten)]
     pub audit: AuditArgs,
@@ -254,8 +265,7 @@ mod tests {
     #[test]
     fn watch_refuses_what_has_no_meaning_for_a_stream_of_lines() {
         for (words, want) in [
-            (&["--format", "junit"][..], "--format junit"),
-            (&["--output", "x"], "--output"),
+            (&["--output", "x"][..], "--output"),
             (&["--probe"], "--probe"),
             (&["--apply", "--root", "/img"], "--apply with --root"),
             (&["--sysctl-interval", "0"], "--sysctl-interval 0"),
@@ -266,11 +276,15 @@ mod tests {
         }
         refuse(&args(&["--format", "text", "--profile", "cis"])).unwrap();
         refuse(&args(&["--json", "--apply", "--flap-limit", "5"])).unwrap();
+        let parse = |w: &[&str]| crate::frontend::cli::Cli::try_parse_from(w).map(|_| ());
+        parse(&["shmguard", "watch", "--flap-limit", "2"])
+            .expect_err("--flap-limit without --apply");
+        let e = parse(&["shmguard", "watch", "--format", "junit"]).unwrap_err();
         assert!(
-            crate::frontend::cli::Cli::try_parse_from(["shmguard", "watch", "--flap-limit", "2"])
-                .is_err(),
-            "--flap-limit without --apply"
+            e.to_string().contains("[possible values: json, text]"),
+            "{e}"
         );
+        parse(&["shmguard", "audit", "--format", "junit"]).unwrap();
     }
 
     #[test]

@@ -363,7 +363,7 @@ fn watch_apply_repairs_drift_and_stops_at_flapping_against_a_fighter() {
 fn watch_bad_arguments_exit_1_naming_them_before_watching() {
     let sb = Sandbox::new();
     for (args, want) in [
-        (&["--format", "junit"][..], "--format junit"),
+        (&["--format", "junit"][..], "[possible values: json, text]"),
         (&["--fstab-path", "/nonexistent/fstab"], "--fstab-path"),
         (&["--sysctl-interval", "0"], "--sysctl-interval"),
     ] {
