@@ -13,6 +13,7 @@ pub mod engine;
 pub mod audit;
 pub mod probe;
 pub mod render;
+pub mod watch;
 pub mod frontend;
 pub mod docs;
 

@@ -162,7 +162,7 @@ fn probe_options(
 
 /// A mistyped --fstab-path or --root is an error naming it, never an audit of nothing (which
 /// would report every entry missing: drift).
-fn check_paths(a: &AuditArgs) -> Result<(), String> {
+pub(crate) fn check_paths(a: &AuditArgs) -> Result<(), String> {
     if let Some(f) = &a.fstab_path {
         std::fs::metadata(f).map_err(|e| format!("--fstab-path {f}: cannot read it: {e}"))?;
     }
@@ -216,6 +216,12 @@ pub fn build_report(
     a: &AuditArgs,
     inline: Vec<policy::Target>,
 ) -> Result<crate::audit::AuditReport, String> {
+    let targets = targets(a, inline)?;
+    audit_targets(a, &targets)
+}
+
+/// The targets `a` names (policy files, read once; profiles), after `inline`.
+pub fn targets(a: &AuditArgs, inline: Vec<policy::Target>) -> Result<Vec<policy::Target>, String> {
     let mut targets = inline;
     for p in &a.policy {
         let bytes = if p == "-" {
@@ -237,6 +243,15 @@ pub fn build_report(
     for p in &profiles {
         targets.extend(policy::profile(p)?);
     }
+    Ok(targets)
+}
+
+/// One audit of `targets` as `a` asks (the probe, fstab, root, init): the one audit engine,
+/// also for `shmguard watch`, which calls it on every wake-up.
+pub fn audit_targets(
+    a: &AuditArgs,
+    targets: &[policy::Target],
+) -> Result<crate::audit::AuditReport, String> {
     let options = probe_options(&a.bytes, &a.program, &a.queue)?;
     let probe = if a.probe {
         let r = crate::probe::run_as(a.user.as_deref(), options);
@@ -259,7 +274,7 @@ pub fn build_report(
             queue: (options.mq_maxmsg, options.mq_msgsize),
         },
     };
-    Ok(crate::audit::audit(&targets, &opts, probe))
+    Ok(crate::audit::audit(targets, &opts, probe))
 }
 
 pub fn probe(p: &ProbeArgs) -> i32 {

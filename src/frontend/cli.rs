@@ -23,7 +23,7 @@ use crate::spec::{FsType, Init, Params, State};
                   With no arguments: shmguard status /dev/shm /dev/mqueue (read-only).\n\
                   \n\
                   Exit codes:\n  \
-                    0  done; compliant (audit), passed (probe)\n  \
+                    0  done; compliant (audit), passed (probe); stopped (watch: SIGTERM, SIGINT, stdout closed)\n  \
                     2  drift found: audit not compliant, probe failed; report: a host drifted, errored or was unreachable (audit, probe and report only)\n  \
                     1  every error: a usage mistake, a bad value, a file or mount it cannot read or change"
 )]
@@ -48,6 +48,8 @@ pub enum Command {
     Probe(audit_cli::ProbeArgs),
     /// Merge audit JSON from many hosts into one fleet report: html, text, json, junit, prometheus; every host in it, also those whose audit failed or that were unreachable (exit 0 every host compliant, 2 drift, errors, unreachable or no hosts, 1 the report could not be made)
     Report(report_cli::ReportArgs),
+    /// Audit again on every change the kernel reports (mount, remount, umount, chmod, fstab replaced; mqueue limits on a timer) and print one line per change of verdict: initial, drift, compliant, error (--apply: repaired, flapping); runs until SIGTERM, SIGINT or stdout closes (exit 0; 1 a bad argument)
+    Watch(Box<crate::watch::WatchArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +190,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Probe(p) => audit_cli::probe(&p),
         Command::Report(r) => report_cli::report(&r),
         Command::Salt => salt::run_stdin(),
+        Command::Watch(w) => crate::watch::watch(&w),
     }
 }
 

@@ -50,3 +50,4 @@ mod static_builds;
 mod tmpfs;
 mod verdicts;
 mod vocabulary;
+mod watch;
