@@ -346,20 +346,23 @@ fn audit_playbook_accounts_for_every_host_another_user() {
     assert_five(&v, &text);
 }
 
-#[test]
-#[ignore = "needs shmguard report to read {failed}/{unreachable} host entries (wt-report, issue 22) and an audit of a missing fstab to be drift (wt-engine)"]
-fn audit_playbook_merges_on_a_host_when_the_controller_cannot_run_the_build_another_user() {
-    let f = five();
-    let c = &f.hosts[0];
-    let json = c.sb.path("fleet.json");
-    // A macOS controller, as the playbook sees it: uname says Darwin on arm64.
+/// A PATH for the controller on which uname says Darwin on arm64: a macOS controller, as the
+/// playbook sees it.
+fn macos_path(c: &SshHost) -> String {
     let fake = c.sb.path("macos-bin");
     c.sh(&format!(
-        "mkdir {fake} && printf '#!/bin/sh\\ncase $1 in -s) echo Darwin ;; -m) echo arm64 ;; *) exec /usr/bin/uname \"$@\" ;; esac\\n' > {fake}/uname && chmod 755 {fake}/uname"
+        "mkdir -p {fake} && printf '#!/bin/sh\\ncase $1 in -s) echo Darwin ;; -m) echo arm64 ;; *) exec /usr/bin/uname \"$@\" ;; esac\\n' > {fake}/uname && chmod 755 {fake}/uname"
     ));
-    let path = format!("{fake}:{}", std::env::var("PATH").unwrap_or_default());
-    let macos = [("PATH", path.as_str())];
+    format!("{fake}:{}", std::env::var("PATH").unwrap_or_default())
+}
 
+#[test]
+#[ignore = "needs shmguard report to read {failed}/{unreachable} host entries (wt-report, issue 22) and an audit of a missing fstab to be drift (wt-engine)"]
+fn audit_playbook_accounts_for_every_host_from_a_macos_controller_another_user() {
+    let f = five();
+    let json = f.hosts[0].sb.path("fleet.json");
+    let path = macos_path(&f.hosts[0]);
+    let macos = [("PATH", path.as_str())];
     let (ok, text) = f.run(
         &[
             "--check",
@@ -374,11 +377,10 @@ fn audit_playbook_merges_on_a_host_when_the_controller_cannot_run_the_build_anot
         "{text}"
     );
     assert!(
-        text.contains("-> shm-ok]"),
+        text.contains("Write the report merged on shm-ok"),
         "merged on the first host that answered\n{text}"
     );
-    let v: Value = serde_json::from_str(&f.report(&json)).unwrap();
-    assert_five(&v, &text);
+    assert_five(&serde_json::from_str(&f.report(&json)).unwrap(), &text);
     for (h, left) in f.hosts.iter().zip(f.leftovers()) {
         assert_eq!(
             left, "",
@@ -387,37 +389,85 @@ fn audit_playbook_merges_on_a_host_when_the_controller_cannot_run_the_build_anot
         );
     }
     assert_every_format(&f, &macos);
+}
+
+fn fleet_report(f: &Fleet, extra: &[&str], env: &[(&str, &str)]) -> (Value, String) {
+    let c = &f.hosts[0];
+    let json = c.sb.path("fleet.json");
+    c.sh(&format!("rm -f {json}"));
+    let mut args = vec![
+        "-e".to_string(),
+        format!("shmguard_report={json} shmguard_report_format=json"),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (o, text, _) = c.ansible_playbook_env(
+        &tool("ansible-playbook"),
+        &f.inventory,
+        "shmguard.shm.audit",
+        &args,
+        env,
+    );
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.contains("drift found (3 hosts: 1 compliant, 2 drifted, 0 error, 0 unreachable)"),
+        "{text}"
+    );
+    let v: Value = serde_json::from_slice(&c.sb.read(&json)).unwrap();
+    assert_eq!(v["summary"]["hosts"], 3, "{v}");
+    assert_eq!(v["summary"]["compliant_hosts"], 1, "{v}");
+    (v, text)
+}
+
+#[test]
+fn audit_playbook_merges_on_a_host_when_the_controller_cannot_run_the_build_another_user() {
+    let f = fleet();
+    let c = &f.hosts[0];
+    // A macOS controller: merged on the first host, also in --check, and nothing left there.
+    let path = macos_path(c);
+    let (_, text) = fleet_report(&f, &["--check"], &[("PATH", path.as_str())]);
+    assert!(
+        text.contains(
+            "the report is merged on a Linux host: the controller runs Darwin, not Linux"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Write the report merged on shm-0"),
+        "merged on the first host that answered\n{text}"
+    );
+    for h in &f.hosts {
+        assert_eq!(
+            h.sh("ls -A /var/cache"),
+            "",
+            "--check left a cache on port {}\n{text}",
+            h.port
+        );
+    }
 
     // A Linux controller where the build cannot run: its temporary directory is noexec.
     let noexec = c.sb.path("noexec");
     c.sh(&format!(
-        "mkdir {noexec} && mount -n -t tmpfs -o noexec,size=8m noexec {noexec}"
+        "mkdir {noexec} && mount -n -t tmpfs -o noexec,size=64m noexec {noexec}"
     ));
-    let (ok, text) = f.run(
-        &[
-            "-e",
-            &format!("shmguard_report={json} shmguard_report_format=json"),
-        ],
-        &[("TMPDIR", noexec.as_str())],
-    );
-    assert!(ok, "{text}");
+    let (_, text) = fleet_report(&f, &[], &[("TMPDIR", noexec.as_str())]);
     assert!(
         text.contains("the build cannot run on the controller"),
         "{text}"
     );
-    assert_five(&serde_json::from_str(&f.report(&json)).unwrap(), &text);
+    assert!(text.contains("Write the report merged on shm-0"), "{text}");
 
-    // shmguard_report_host picks the host.
-    let (ok, text) = f.run(
-        &[
-            "-e",
-            &format!(
-                "shmguard_report={json} shmguard_report_format=json shmguard_report_host=shm-drift"
-            ),
-        ],
-        &[],
+    // shmguard_report_host picks the host; the merge uses the build its audit cached there.
+    let before = f.hosts[2].remote_commands();
+    let (_, text) = fleet_report(&f, &["-e", "shmguard_report_host=shm-2"], &[]);
+    assert!(
+        text.contains("the report is merged on a Linux host: shmguard_report_host is set"),
+        "{text}"
     );
-    assert!(ok, "{text}");
-    assert!(text.contains("-> shm-drift]"), "{text}");
-    assert_five(&serde_json::from_str(&f.report(&json)).unwrap(), &text);
+    assert!(text.contains("Write the report merged on shm-2"), "{text}");
+    assert_eq!(
+        f.hosts[2].remote_commands() - before,
+        2,
+        "the audit and the merge, each one cached command\n{text}"
+    );
 }

@@ -51,4 +51,6 @@ class ActionModule(ShmguardAction):
         if rc not in (0, 2):
             return dict(failed=True, changed=False, rc=rc,
                         msg='shmguard report failed (rc %s): %s' % (rc, (res.get('stderr') or text).strip()[-2000:]))
-        return dict(changed=False, report=text, compliant=rc == 0, hosts=self._report_hosts, rc=rc)
+        # failed=False: Ansible takes a result with a non-zero rc and no `failed` for a failure,
+        # and rc 2 (not every host compliant) is a report, not a failure.
+        return dict(changed=False, failed=False, report=text, compliant=rc == 0, hosts=self._report_hosts, rc=rc)

@@ -76,6 +76,11 @@ compliant:
   returned: success
   type: bool
   sample: false
+rc:
+  description: "The exit code of C(shmguard report): 0 every host compliant, 2 not every host compliant."
+  returned: success
+  type: int
+  sample: 2
 hosts:
   description: "How many hosts the report holds."
   returned: success
