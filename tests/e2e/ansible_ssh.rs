@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::ssh_host::{SshHost, counting};
+use crate::ssh_host::{SshHost, USER, counting};
 
 const POLICY: &str = "      shmguard.shm.shmguard:\n        mode: \"1777\"\n        size: 128m\n        options: [nodev, nosuid, noexec]\n";
 
@@ -316,4 +316,33 @@ fn ansible_ssh_module_defaults_of_the_group_reach_both_modules_another_user() {
         text.contains("the audit read the fstab of the defaults"),
         "{text}"
     );
+}
+
+#[test]
+fn ansible_ssh_sudo_requiretty_fails_naming_the_sudoers_default_and_the_fix_another_user() {
+    let host = SshHost::new("size=64m,mode=755", true);
+    let sudoers = host.sb.path("sudoers");
+    // sudoers as older RHEL ships it: a terminal required (written in place: it is bind-mounted).
+    host.sh(&format!(
+        "printf 'Defaults requiretty\\nroot ALL=(ALL:ALL) ALL\\n{USER} ALL=(ALL:ALL) NOPASSWD: ALL\\n' > {sudoers}"
+    ));
+    let inv = host.inventory(true, "");
+    let pb = host.playbook("  become: true\n", &task(&host, ""));
+    let (out, text, _) = host.ansible_playbook(&inv, &pb, &[]);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("must have a tty"), "{text}");
+    assert!(text.contains("Defaults requiretty"), "{text}");
+    assert!(
+        text.contains(&format!("Defaults:{USER} !requiretty")),
+        "the fix, for the login user:\n{text}"
+    );
+    assert_eq!(host.sb.mode("/dev/shm"), "755");
+
+    // The fix the message names works.
+    host.sh(&format!(
+        "printf 'Defaults:{USER} !requiretty\\n' >> {sudoers}"
+    ));
+    let (out, text, _) = host.ansible_playbook(&inv, &pb, &[]);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(host.sb.mode("/dev/shm"), "1777");
 }

@@ -43,6 +43,7 @@ mod salt;
 mod salt_fleet;
 mod salt_formula;
 mod salt_ssh;
+mod sbom;
 mod states;
 mod static_builds;
 mod tmpfs;
