@@ -229,30 +229,48 @@ impl Five {
     }
 }
 
-fn status_of<'a>(v: &'a Value, host: &str) -> &'a str {
+/// A host's entry in the JSON report.
+fn host_of<'a>(v: &'a Value, host: &str) -> &'a Value {
     v["hosts"]
         .as_array()
         .unwrap()
         .iter()
         .find(|h| h["host"] == host)
-        .unwrap_or_else(|| panic!("{host} is not in the report: {v}"))["status"]
-        .as_str()
-        .unwrap_or("")
+        .unwrap_or_else(|| panic!("{host} is not in the report: {v}"))
 }
 
 /// The JSON report of the five hosts: each one, with its verdict and the error's message.
 fn assert_five(v: &Value, text: &str) {
     assert_eq!(v["summary"]["hosts"], 5, "{v}\n{text}");
     assert_eq!(v["summary"]["compliant_hosts"], 1, "{v}");
-    assert_eq!(status_of(v, "shm-ok"), "pass", "{v}");
-    assert_eq!(status_of(v, "shm-drift"), "fail", "{v}");
-    assert_eq!(status_of(v, "shm-nofstab"), "fail", "{v}");
-    assert_eq!(status_of(v, "shm-error"), "error", "{v}");
-    assert_eq!(status_of(v, "shm-down"), "unreachable", "{v}");
-    let all = v.to_string();
+    assert_eq!(v["summary"]["drifted_hosts"], 2, "{v}");
+    assert_eq!(v["summary"]["error_hosts"], 1, "{v}");
+    assert_eq!(v["summary"]["unreachable_hosts"], 1, "{v}");
+    for (host, verdict) in [
+        ("shm-ok", "compliant"),
+        ("shm-drift", "drifted"),
+        ("shm-nofstab", "drifted"),
+        ("shm-error", "error"),
+        ("shm-down", "unreachable"),
+    ] {
+        assert_eq!(host_of(v, host)["verdict"], verdict, "{host}: {v}");
+    }
     assert!(
-        all.contains("is not safe"),
+        host_of(v, "shm-error")["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("is not safe")),
         "the error's message is in the report: {v}"
+    );
+    assert!(
+        host_of(v, "shm-down")["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Connection refused")),
+        "Ansible's message for the unreachable host: {v}"
+    );
+    assert_eq!(
+        host_of(v, "shm-nofstab")["checks"]["dev-shm.nodev.fstab"],
+        "fail",
+        "a host without its fstab is judged: its fstab checks fail: {v}"
     );
     assert!(
         text.contains("drift found (5 hosts: 1 compliant, 2 drifted, 1 error, 1 unreachable)"),
@@ -278,11 +296,22 @@ fn assert_every_format(f: &Five, extra_env: &[(&str, &str)]) {
         for name in NAMES {
             assert!(page.contains(name), "{format}: {name} missing\n{page}");
         }
-        assert!(page.contains("unreachable"), "{format}\n{page}");
-        assert!(
-            page.contains("is not safe"),
-            "{format}: the error's message\n{page}"
-        );
+        if format == "prometheus" {
+            for want in [
+                "shmguard_host_up{host=\"shm-down\"} 0",
+                "shmguard_host_error{host=\"shm-error\"} 1",
+                "shmguard_fleet_hosts{status=\"unreachable\"} 1",
+                "shmguard_fleet_hosts{status=\"error\"} 1",
+            ] {
+                assert!(page.contains(want), "{want}\n{page}");
+            }
+        } else {
+            assert!(page.contains("unreachable"), "{format}\n{page}");
+            assert!(
+                page.contains("is not safe"),
+                "{format}: the error's message\n{page}"
+            );
+        }
     }
 }
 
@@ -325,6 +354,28 @@ fn audit_playbook_accounts_for_every_host_another_user() {
     let v: Value = serde_json::from_str(&f.report(&json)).unwrap();
     assert_five(&v, &text);
     assert_every_format(&f, &[]);
+
+    // No host answers: the report says so, and the run still succeeds.
+    let (ok, text) = f.run(
+        &["-e", &format!("shmguard_report={json} shmguard_report_format=json shmguard_hosts=shm-error:shm-down")],
+        &[],
+    );
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(
+            "no host could be audited (2 hosts: 0 compliant, 0 drifted, 1 error, 1 unreachable)"
+        ),
+        "{text}"
+    );
+    let v: Value = serde_json::from_str(&f.report(&json)).unwrap();
+    assert_eq!(v["summary"]["audited"], 0, "{v}");
+    assert!(
+        v["verdict"]
+            .as_str()
+            .unwrap_or("")
+            .contains("0 of 2 hosts audited"),
+        "{v}"
+    );
 
     // shmguard_fail_on_drift: the report is still written, then the run fails saying why.
     f.hosts[0].sh(&format!("rm {json}"));
