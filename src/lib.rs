@@ -12,6 +12,7 @@ pub mod report;
 pub mod engine;
 pub mod audit;
 pub mod probe;
+pub mod render;
 pub mod frontend;
 pub mod docs;
 

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::probe::{ProbeReport, ProbeStatus};
+use crate::spec::Params;
 
 /// A check's verdict. `warn`: the programs the check describes work now, but the headroom
 /// (free inodes, free bytes after the reservation) is below the documented recommendation and
@@ -56,6 +57,22 @@ pub struct TargetResult {
     /// the `shmguard apply` command that makes every check of the target pass
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remedy: Option<String>,
+    /// the same remedy as the parameters of the shmguard module and Salt state (the
+    /// parameter table's names; `path` always given): what the fleet report writes as an
+    /// Ansible task or a Salt state for the hosts audited through those
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy_params: Option<Params>,
+}
+
+/// What ran the audit: the command line (also when absent), the Ansible audit module, or
+/// the Salt execution module. The fleet report writes each host's remedies in its words.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    #[default]
+    Cli,
+    Ansible,
+    Salt,
 }
 
 /// Size, use and free inodes of a live mount.
@@ -93,6 +110,9 @@ pub struct AuditReport {
     /// when the audit ran (RFC 3339, UTC)
     #[serde(default)]
     pub time: String,
+    /// what ran the audit: cli, ansible or salt (absent: cli)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Via>,
     pub compliant: bool,
     pub summary: Summary,
     pub targets: Vec<TargetResult>,
@@ -131,6 +151,7 @@ impl AuditReport {
         AuditReport {
             host: String::new(),
             time: String::new(),
+            via: None,
             compliant: s.failed == 0 && s.errors == 0,
             summary: s,
             targets,

@@ -183,7 +183,13 @@ pub fn boot_checks(
     let line = b
         .line
         .map(|i| format!("{} line {}", o.fstab.path.display(), i + 1))
-        .unwrap_or_else(|| format!("no entry in {}", o.fstab.path.display()));
+        .unwrap_or_else(|| {
+            if o.fstab.exists() {
+                format!("no entry in {}", o.fstab.path.display())
+            } else {
+                crate::audit::no_fstab(o)
+            }
+        });
     let fix = format!("shmguard apply --path {} writes a line boot keeps", d.path);
     let mut out = Vec::new();
     let mut push = |key: &str, ok: bool, gives: String| {

@@ -9,7 +9,7 @@ pub mod remedy_command;
 
 use std::path::{Path, PathBuf};
 
-pub use audit_report::{AuditReport, CheckResult, PathUsage, Status, TargetResult};
+pub use audit_report::{AuditReport, CheckResult, PathUsage, Status, TargetResult, Via};
 pub use policy::Target;
 
 use crate::audit::condition::Condition;
@@ -63,6 +63,10 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
         usage: None,
         wanted: remedy_command::wanted(&t.params),
         remedy: Some(remedy_command::apply_command(
+            &t.params,
+            opts.fstab.as_deref().and_then(Path::to_str),
+        )),
+        remedy_params: Some(remedy_command::apply_params(
             &t.params,
             opts.fstab.as_deref().and_then(Path::to_str),
         )),
@@ -123,13 +127,9 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
             return result;
         }
     };
-    if observed.fstab.bytes.is_none() && (desired.state.persistent() || opts.root.is_some()) {
-        result.error = Some(format!(
-            "fstab: {} does not exist; give an existing fstab (--fstab-path, --root)",
-            observed.fstab.path.display()
-        ));
-        return result;
-    }
+    // A host (or image) without the fstab is judged, not refused: its live checks as on any
+    // host, its fstab checks failing with where the fstab should be.
+    let no_fstab = (!observed.fstab.exists()).then(|| no_fstab(&observed));
     let observed = if opts.root.is_some() {
         // An image's files say nothing about this host's mounts or limits.
         crate::observe::Observed {
@@ -147,7 +147,23 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
     };
     for c in planned {
         let refs = t.references.get(&c.key).cloned().unwrap_or_default();
-        let mut r = check::judge(&c, &observed, refs);
+        let mut r = match (&no_fstab, c.scope) {
+            (Some(found), "fstab") => CheckResult {
+                id: check::id(&c.desired.path, &c.key, c.scope),
+                name: format!("{} {} ({})", c.desired.path, c.key, c.scope),
+                scope: c.scope.to_string(),
+                status: Status::Fail,
+                detail: found.clone(),
+                references: refs,
+            },
+            // sysctl checks judge the sysctl file alone: as if an (empty) fstab were there
+            (Some(_), "sysctl") => {
+                let mut o = observed.clone();
+                o.fstab.replaced = true;
+                check::judge(&c, &o, refs)
+            }
+            _ => check::judge(&c, &observed, refs),
+        };
         if let (Status::Fail, Some(rt), Some(size)) = (r.status, opts.container, &c.desired.size) {
             let want = match size {
                 SizeTarget::Exact(q) | SizeTarget::AtLeast(q) => q.pages(&observed.host),
@@ -202,6 +218,11 @@ fn audit_target(t: &Target, opts: &AuditOptions) -> TargetResult {
         });
     }
     result
+}
+
+/// What a missing fstab is reported as: `no fstab at /etc/fstab`.
+pub fn no_fstab(o: &Observed) -> String {
+    format!("no fstab at {}", o.fstab.path.display())
 }
 
 /// The tmpfs size in bytes, when limited.

@@ -11,9 +11,9 @@ use serde::{Deserialize, Deserializer, de::Error};
 use serde_json::{Map, Value, json};
 
 use crate::audit::condition::Condition;
-use crate::frontend::json_args;
 use crate::probe::needs::{HARD_MSGMAX, HARD_MSGSIZEMAX, TYPICAL_MSGS, TYPICAL_MSGSIZE};
 use crate::spec::Params;
+use crate::spec::json_args;
 
 /// One thing to audit: the desired state and the compliance references of its checks.
 #[derive(Debug, Clone, PartialEq)]

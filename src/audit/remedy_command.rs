@@ -52,6 +52,20 @@ pub fn apply_command(p: &Params, fstab: Option<&str>) -> String {
     out
 }
 
+/// The parameters that converge the target, as the module and the Salt state take them:
+/// the target's own, with its path always named and the fstab the audit read.
+pub fn apply_params(p: &Params, fstab: Option<&str>) -> Params {
+    Params {
+        path: Some(
+            p.path
+                .clone()
+                .unwrap_or_else(|| crate::spec::params::DEFAULT_PATH.into()),
+        ),
+        fstab_path: fstab.map(String::from).or_else(|| p.fstab_path.clone()),
+        ..p.clone()
+    }
+}
+
 /// What each check key of the target wants, in words.
 pub fn wanted(p: &Params) -> BTreeMap<String, String> {
     let mut w = BTreeMap::new();

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::engine::{self, RunMode};
-use crate::frontend::json_args;
+use crate::spec::json_args;
 
 /// `shmguard -`: reads the module arguments from stdin, prints the result; the exit code.
 pub fn run_stdin() -> i32 {

@@ -92,15 +92,7 @@ fn args_of(
     if let Some(i) = string("init", args.get("init"))? {
         choice("init", &i, &["auto", "systemd", "other"])?;
     }
-    let probe = match args.get("probe") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(format!(
-                "probe: {other} is not accepted; expected true or false"
-            ));
-        }
-    };
+    let probe = crate::spec::params::boolean("probe", args.get("probe").unwrap_or(&Value::Null))?;
     let given = |k: &str| args.get(k).is_some_and(|v| !v.is_null());
     if !probe
         && ["user", "bytes", "mq_maxmsg", "mq_msgsize"]
@@ -163,6 +155,7 @@ pub fn run(args: &Map<String, Value>, module: &str) -> Value {
         Ok((Ok(Value::Object(mut m)), r)) => {
             let s = &r.summary;
             m.insert("changed".into(), json!(false));
+            m.insert("via".into(), json!(crate::audit::Via::Ansible));
             m.insert(
                 "msg".into(),
                 json!(format!(
@@ -257,5 +250,52 @@ mod tests {
             out["msg"],
             "user, bytes, mq_maxmsg and mq_msgsize need probe: true"
         );
+    }
+
+    /// probe takes Ansible's booleans, as strings, JSON bools or numbers, in any case.
+    #[test]
+    fn probe_takes_ansibles_boolean_spellings() {
+        let probe = |v: Value| {
+            args_of(json!({ "probe": v }).as_object().unwrap(), "m").map(|(a, _)| a.probe)
+        };
+        for yes in [
+            json!(true),
+            json!("yes"),
+            json!("Yes"),
+            json!("TRUE"),
+            json!("on"),
+            json!("1"),
+            json!(1),
+            json!("y"),
+            json!("Y"),
+        ] {
+            assert_eq!(probe(yes.clone()), Ok(true), "{yes}");
+        }
+        for no in [
+            json!(false),
+            json!("no"),
+            json!("False"),
+            json!("off"),
+            json!("0"),
+            json!(0),
+            json!("n"),
+            json!(null),
+        ] {
+            assert_eq!(probe(no.clone()), Ok(false), "{no}");
+        }
+        let e = probe(json!("maybe")).unwrap_err();
+        assert!(
+            e.starts_with(
+                "probe: the value \"maybe\" is not a valid boolean. Valid booleans include: 'yes'"
+            ),
+            "{e}"
+        );
+        assert!(
+            probe(json!([true]))
+                .unwrap_err()
+                .starts_with("probe: the value [true]")
+        );
+        let out = run_json(json!({"probe": "maybe"}));
+        assert_eq!(out["failed"], true, "{out}");
     }
 }

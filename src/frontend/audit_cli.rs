@@ -5,9 +5,10 @@
 use clap::Args;
 
 use crate::audit::{AuditOptions, policy};
-use crate::frontend::cli::{JsonAlias, words};
-use crate::frontend::{audit_output, report_cli};
+use crate::frontend::args::{JsonAlias, words};
+use crate::frontend::output::emit;
 use crate::probe::ProbeOptions;
+use crate::render::{self, junit, prometheus, text};
 use crate::spec::size::Amount;
 use crate::spec::{Init, Quantity};
 
@@ -88,36 +89,6 @@ pub struct ProbeArgs {
     pub output: Option<String>,
 }
 
-/// Prints `text`, or replaces FILE with it atomically; false (with a message) on failure.
-pub(crate) fn emit(command: &str, output: &Option<String>, text: &str) -> bool {
-    let Some(file) = output else {
-        print!("{text}");
-        return true;
-    };
-    let path = std::path::Path::new(file);
-    let written = match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {file}: {e}")),
-    }
-    .and_then(|before| {
-        crate::apply::write_atomically(
-            path,
-            before.as_deref(),
-            &crate::observe::line_file::LineFile::parse(text.as_bytes()),
-            false,
-        )
-        .map_err(|e| e.to_string())
-    });
-    match written {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("shmguard {command}: output: {e}");
-            false
-        }
-    }
-}
-
 fn default_format(given: Option<&str>, output: &Option<String>) -> String {
     use std::io::IsTerminal;
     given.map(String::from).unwrap_or_else(|| {
@@ -184,7 +155,7 @@ fn check_paths(a: &AuditArgs) -> Result<(), String> {
 }
 
 pub fn audit(a: &AuditArgs) -> i32 {
-    let report = match build_report(a, Vec::new()) {
+    let report = match check_paths(a).and_then(|()| build_report(a, Vec::new())) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("shmguard audit: {e}");
@@ -193,16 +164,16 @@ pub fn audit(a: &AuditArgs) -> i32 {
     };
     let text = match default_format(a.json.or(a.format.as_deref()), &a.output).as_str() {
         "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        "junit" => audit_output::junit(&report),
-        "prometheus" => audit_output::prometheus(&report),
-        f @ ("xccdf" | "html") => match report_cli::render_one(&report, f) {
+        "junit" => junit::audit(&report),
+        "prometheus" => prometheus::audit(&report),
+        f @ ("xccdf" | "html") => match render::render_one(&report, f) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("shmguard audit: {e}");
                 return 1;
             }
         },
-        _ => audit_output::text(&report),
+        _ => text::audit(&report),
     };
     if !emit("audit", &a.output, &text) {
         return 1;
@@ -211,12 +182,14 @@ pub fn audit(a: &AuditArgs) -> i32 {
 }
 
 /// The audit `a` asks for, plus `inline` targets (the Ansible entry's policies); an error
-/// (a bad policy, profile, path or probe option) is a message, never a report.
+/// (a bad policy, profile or probe option) is a message, never a report. The command line
+/// checks its --fstab-path and --root first (a typo there is an error); the Ansible entry does
+/// not: in a fleet, a host without the fstab it names is judged (its fstab checks fail with
+/// "no fstab at PATH"), not left out.
 pub fn build_report(
     a: &AuditArgs,
     inline: Vec<policy::Target>,
 ) -> Result<crate::audit::AuditReport, String> {
-    check_paths(a)?;
     let mut targets = inline;
     for p in &a.policy {
         let bytes = if p == "-" {
@@ -275,7 +248,7 @@ pub fn probe(p: &ProbeArgs) -> i32 {
         "json" => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         // A probe that could not start (an unknown --user) is an error on stderr, not a report.
         _ if report.error.is_some() && report.checks.is_empty() => String::new(),
-        _ => audit_output::probe_report_text(&report),
+        _ => text::probe(&report),
     };
     if let Some(e) = &report.error {
         eprintln!("shmguard probe: {e}");

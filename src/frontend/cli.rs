@@ -8,30 +8,11 @@ use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::engine::{self, RunMode};
-use crate::frontend::{audit_cli, report_cli, salt, text_diff};
+use crate::frontend::args::{JsonAlias, words};
+use crate::frontend::{audit_cli, report_cli, salt};
+use crate::render::text_diff;
 use crate::report::Report;
 use crate::spec::{FsType, Init, Params, State};
-
-/// The choices of a parameter, as its table entry spells them (aliases included).
-pub(crate) fn words(words: &'static [&'static str]) -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(words.iter().copied())
-}
-
-/// `--json`, the older spelling of `--format json`, kept (hidden) on every command that has
-/// a `--format`; given with `--format` it is a usage error, not a silent choice.
-#[derive(Debug, Clone, Copy, Args)]
-pub struct JsonAlias {
-    /// Same as --format json
-    #[arg(long, hide = true, conflicts_with = "format")]
-    pub json: bool,
-}
-
-impl JsonAlias {
-    /// The format asked for: json when --json was given, else `format`.
-    pub fn or(self, format: Option<&str>) -> Option<&str> {
-        if self.json { Some("json") } else { format }
-    }
-}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,7 +24,7 @@ impl JsonAlias {
                   \n\
                   Exit codes:\n  \
                     0  done; compliant (audit), passed (probe)\n  \
-                    2  drift found: audit not compliant, probe failed (audit and probe only)\n  \
+                    2  drift found: audit not compliant, probe failed; report: a host drifted, errored or was unreachable (audit, probe and report only)\n  \
                     1  every error: a usage mistake, a bad value, a file or mount it cannot read or change"
 )]
 pub struct Cli {
@@ -65,7 +46,7 @@ pub enum Command {
     Audit(audit_cli::AuditArgs),
     /// Do what real programs do with /dev/shm and /dev/mqueue, as this or another user (exit 0 pass, 2 fail, 1 error)
     Probe(audit_cli::ProbeArgs),
-    /// Merge audit JSON from many hosts into one fleet report: html, json, junit, prometheus (exit 0 compliant, 2 drift, 1 error)
+    /// Merge audit JSON from many hosts into one fleet report: html, text, json, junit, prometheus; every host in it, also those whose audit failed or that were unreachable (exit 0 every host compliant, 2 drift, errors, unreachable or no hosts, 1 the report could not be made)
     Report(report_cli::ReportArgs),
 }
 

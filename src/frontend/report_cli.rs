@@ -1,15 +1,16 @@
 //! `shmguard report FILE...`: audit JSON documents from many hosts (files of
 //! `shmguard audit --format json`, Salt's `shmguard.audit --out=json`, the Ansible audit
-//! playbook's map) merged into one fleet view — html, json, junit or prometheus — with
-//! audit's exit codes; and the single-host html and xccdf of `shmguard audit`, rendered
-//! through the same document.
+//! playbook's map, which also holds the hosts whose task failed or that were unreachable)
+//! merged into one fleet view — html, text, json, junit or prometheus — in which every host
+//! is. Exit 0 every host compliant; 2 a host drifted, errored or unreachable, or no host at
+//! all; 1 the report's own failure. Never a non-zero exit without saying why on stderr.
 
 use clap::Args;
 
-use crate::audit::AuditReport;
-use crate::frontend::audit_cli::emit;
-use crate::frontend::audit_doc::{self, AuditDoc};
-use crate::frontend::{fleet_report, html_report, xccdf};
+use crate::frontend::output::emit;
+use crate::render::audit_doc::HostStatus;
+use crate::render::audit_doc::{self, AuditDoc};
+use crate::render::{fleet, html, json, junit, prometheus, text};
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -18,23 +19,13 @@ pub struct ReportArgs {
     /// `-` reads stdin
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
-    /// html (a hosts × checks page), json, junit (a testsuite per host) or prometheus (a series
-    /// per host and check)
-    #[arg(long, value_parser = ["html", "json", "junit", "prometheus"], default_value = "html")]
+    /// html (a hosts × checks page), text (a line per host), json, junit (a testsuite per
+    /// host) or prometheus (a series per host and check)
+    #[arg(long, value_parser = ["html", "text", "json", "junit", "prometheus"], default_value = "html")]
     pub format: String,
     /// Write the report to FILE instead of stdout, replacing it atomically
     #[arg(long, value_name = "FILE")]
     pub output: Option<String>,
-}
-
-/// `audit --format html|xccdf`: the report as its JSON document, then the renderer.
-pub fn render_one(r: &AuditReport, format: &str) -> Result<String, String> {
-    let v = serde_json::to_value(r).map_err(|e| e.to_string())?;
-    let d = audit_doc::from_audit_json(&v, None)?;
-    Ok(match format {
-        "xccdf" => xccdf::xccdf(&d),
-        _ => html_report::html(&d),
-    })
 }
 
 fn read(file: &str) -> Result<Vec<AuditDoc>, String> {
@@ -75,15 +66,41 @@ pub fn report(a: &ReportArgs) -> i32 {
             return 1;
         }
     };
-    let fleet = fleet_report::Fleet::new(docs);
+    let fleet = fleet::Fleet::new(docs);
     let text = match a.format.as_str() {
-        "json" => fleet_report::json(&fleet),
-        "junit" => fleet_report::junit(&fleet),
-        "prometheus" => fleet_report::prometheus(&fleet),
-        _ => html_report::fleet_html(&fleet),
+        "json" => json::fleet(&fleet),
+        "text" => text::fleet(&fleet),
+        "junit" => junit::fleet(&fleet),
+        "prometheus" => prometheus::fleet(&fleet),
+        _ => html::fleet(&fleet),
     };
     if !emit("report", &a.output, &text) {
         return 1;
     }
-    fleet.exit_code()
+    let code = fleet.exit_code();
+    if code != 0 {
+        eprintln!("shmguard report: {}: {}", fleet.verdict(), why(&fleet));
+    }
+    code
+}
+
+/// Why the fleet is not compliant, for stderr: the summary and the hosts that are not.
+fn why(f: &fleet::Fleet) -> String {
+    let mut out = f.summary();
+    for status in [
+        HostStatus::Unreachable,
+        HostStatus::Error,
+        HostStatus::Drifted,
+    ] {
+        let hosts: Vec<&str> = f
+            .hosts
+            .iter()
+            .filter(|d| d.status() == status)
+            .map(|d| d.host.as_str())
+            .collect();
+        if !hosts.is_empty() {
+            out += &format!("; {}: {}", status.word(), hosts.join(", "));
+        }
+    }
+    out
 }

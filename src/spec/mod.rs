@@ -3,6 +3,7 @@
 
 pub mod desired;
 pub mod flags;
+pub mod json_args;
 pub mod mode;
 pub mod param_error;
 pub mod params;

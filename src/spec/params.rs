@@ -275,6 +275,28 @@ named! {
     de_backup: bool -> bool = "backup";
 }
 
+/// A boolean as AnsibleModule reads one: a JSON bool, or (any case, as a string or a number)
+/// yes/no, on/off, true/false, y/n, t/f, 1/0; null is false. Every boolean parameter of the
+/// module and of the audit entry goes through it. Else an error naming the parameter, the value
+/// and the spellings accepted (Ansible's own wording).
+pub fn boolean(name: &str, v: &serde_json::Value) -> Result<bool, String> {
+    use serde_json::Value;
+    let word = match v {
+        Value::Null => return Ok(false),
+        Value::Bool(b) => return Ok(*b),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_ascii_lowercase(),
+        _ => String::new(),
+    };
+    match word.as_str() {
+        "yes" | "on" | "1" | "1.0" | "true" | "y" | "t" => Ok(true),
+        "no" | "off" | "0" | "0.0" | "false" | "n" | "f" => Ok(false),
+        _ => Err(format!(
+            "{name}: the value {v} is not a valid boolean. Valid booleans include: 'yes', 'on', '1', 'true', 'y', 'no', 'off', '0', 'false', 'n' (any case, or a JSON true/false)"
+        )),
+    }
+}
+
 /// Ansible-style conversions: what AnsibleModule accepts for str, int, bool and list.
 mod lenient {
     use serde::{Deserialize, Deserializer, de::Error};
@@ -329,21 +351,7 @@ mod lenient {
     }
 
     pub fn bool<'de, D: Deserializer<'de>>(name: &str, d: D) -> Result<bool, D::Error> {
-        let v = Value::deserialize(d)?;
-        let word = match &v {
-            Value::Null => return Ok(false),
-            Value::Bool(b) => return Ok(*b),
-            Value::Number(n) => n.to_string(),
-            Value::String(s) => s.to_ascii_lowercase(),
-            _ => String::new(),
-        };
-        match word.as_str() {
-            "yes" | "on" | "1" | "true" | "y" | "t" => Ok(true),
-            "no" | "off" | "0" | "false" | "n" | "f" => Ok(false),
-            _ => Err(D::Error::custom(format!(
-                "{name}: the value {v} is not a valid boolean. Valid booleans include: 'yes', 'on', '1', 'true', 'no', 'off', '0', 'false'"
-            ))),
-        }
+        super::boolean(name, &Value::deserialize(d)?).map_err(D::Error::custom)
     }
 
     pub fn list<'de, D: Deserializer<'de>>(name: &str, d: D) -> Result<Vec<String>, D::Error> {

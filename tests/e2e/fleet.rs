@@ -116,7 +116,8 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         v["summary"],
-        json!({"hosts": 12, "compliant_hosts": 1, "checks": 12})
+        json!({"hosts": 12, "audited": 12, "compliant_hosts": 1, "warned_hosts": 0,
+               "drifted_hosts": 11, "error_hosts": 0, "unreachable_hosts": 0, "checks": 12})
     );
     let order: Vec<usize> = v["hosts"]
         .as_array()
@@ -206,7 +207,9 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
         dom.matches("<td class=\"s fail\" title=").count(),
         total_fail
     );
-    assert!(dom.contains("12 hosts: 1 compliant, 11 drifted"));
+    assert!(
+        dom.contains("12 of 12 hosts audited: 1 compliant, 11 drifted, 0 errors, 0 unreachable")
+    );
     screenshot(&file, "fleet.png", 1000);
 
     // exit codes: the compliant host alone is 0
@@ -371,4 +374,397 @@ pub fn host_names(v: &Value) -> Vec<&str> {
         .iter()
         .map(|h| h["host"].as_str().unwrap())
         .collect()
+}
+
+/// Issue 22: every host is in the fleet report. Three audits made in namespaces of their own
+/// (compliant; /dev/shm live without noexec; a host without the fstab it names, audited
+/// through the Ansible entry) and two hosts without an audit (Ansible's failed and unreachable
+/// results) — all five in every format, counted right; exit 2 with the reason on stderr.
+#[test]
+fn report_lists_compliant_drifted_no_fstab_error_and_unreachable_hosts_in_every_format() {
+    let sb = Sandbox::new();
+    sb.private_dev();
+    sb.tmpfs_over("/dev/shm", "nodev,nosuid,noexec");
+    let fstab = sb.file(
+        "fstab",
+        b"tmpfs /dev/shm tmpfs defaults,nodev,nosuid,noexec 0 0\n",
+    );
+    let bin = crate::sandbox::BIN;
+    let in_host = |host: &str, live: &str, command: &str| {
+        sb.sh(&format!(
+            "unshare --uts --mount --propagation private sh -c 'hostname {host} && mount -n -t tmpfs -o size=8m,mode=1777,{live} tmpfs /dev/shm && {{ {command}; test $? -le 2; }}'"
+        ))
+    };
+    let mut map = serde_json::Map::new();
+    for (host, live) in [
+        ("host-ok", "nodev,nosuid,noexec"),
+        ("host-drift", "nodev,nosuid"),
+    ] {
+        let out = in_host(
+            host,
+            live,
+            &format!("{bin} audit --profile cis --init other --fstab {fstab} --format json"),
+        );
+        map.insert(host.into(), serde_json::from_str(&out).unwrap());
+    }
+    // The Ansible entry, as the collection's action plugin runs it, on a host without the
+    // fstab the task names: judged, not an error.
+    let missing = sb.path("no-such-dir/fstab");
+    let args = sb.file(
+        "audit-args.json",
+        json!({"_shmguard_entry": "audit", "_ansible_module_name": "shmguard.shm.audit",
+               "profile": ["cis"], "init": "other", "fstab_path": missing, "probe": "no"})
+        .to_string()
+        .as_bytes(),
+    );
+    let out = in_host(
+        "host-nofstab",
+        "nodev,nosuid,noexec",
+        &format!("{bin} - < {args}"),
+    );
+    let nofstab: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(nofstab["via"], "ansible", "{nofstab}");
+    assert!(nofstab.get("failed").is_none(), "{nofstab}");
+    let target = &nofstab["targets"][0];
+    assert!(
+        target.get("error").is_none(),
+        "judged, not an error: {target}"
+    );
+    for c in target["checks"].as_array().unwrap() {
+        let (scope, status) = (c["scope"].as_str().unwrap(), &c["status"]);
+        match scope {
+            "live" => assert_eq!(status, "pass", "{c}"),
+            "fstab" => {
+                assert_eq!(status, "fail", "{c}");
+                assert_eq!(c["detail"], format!("no fstab at {missing}"), "{c}");
+            }
+            _ => assert!(
+                c["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("no fstab at {missing}")),
+                "{c}"
+            ),
+        }
+    }
+    map.insert("host-nofstab".into(), nofstab);
+    map.insert(
+        "host-error".into(),
+        json!({"failed": true, "changed": false, "rc": 127,
+               "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error",
+               "module_stderr": "/bin/sh: 1: /root/.ansible/tmp/shmguard: not found"}),
+    );
+    map.insert(
+        "host-gone".into(),
+        json!({"unreachable": true, "changed": false,
+               "msg": "Failed to connect to the host via ssh: ssh: connect to host 192.0.2.7 port 22: Connection timed out"}),
+    );
+    let input = sb.file("five.json", Value::Object(map).to_string().as_bytes());
+    let files = [input];
+    let want: BTreeMap<&str, &str> = [
+        ("host-ok", "compliant"),
+        ("host-drift", "drifted"),
+        ("host-nofstab", "drifted"),
+        ("host-error", "error"),
+        ("host-gone", "unreachable"),
+    ]
+    .into();
+    let summary = "3 of 5 hosts audited: 1 compliant, 2 drifted, 1 error, 1 unreachable";
+    let said_why = |err: &str| {
+        assert!(err.contains(summary), "{err}");
+        for part in [
+            "unreachable: host-gone",
+            "error: host-error",
+            "drifted: host-nofstab, host-drift",
+        ] {
+            assert!(err.contains(part), "{part}: {err}");
+        }
+    };
+
+    // json
+    let (code, out, err) = report(&sb, "json", &files);
+    assert_eq!(code, 2, "{err}");
+    said_why(&err);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["summary"],
+        json!({"hosts": 5, "audited": 3, "compliant_hosts": 1, "warned_hosts": 0,
+               "drifted_hosts": 2, "error_hosts": 1, "unreachable_hosts": 1, "checks": 12})
+    );
+    let hosts: BTreeMap<&str, &Value> = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["host"].as_str().unwrap(), h))
+        .collect();
+    for (host, verdict) in &want {
+        assert_eq!(hosts[host]["verdict"], *verdict, "{host}");
+    }
+    assert!(
+        hosts["host-error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/root/.ansible/tmp/shmguard: not found")
+    );
+    assert!(
+        hosts["host-gone"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Connection timed out")
+    );
+    let nf = hosts["host-nofstab"];
+    assert_eq!(nf["checks"]["dev-shm.nodev.live"], "pass");
+    assert_eq!(nf["checks"]["dev-shm.nodev.fstab"], "fail");
+    assert_eq!(
+        nf["found"]["dev-shm.fstab.fstab"],
+        format!("no fstab at {missing}")
+    );
+    assert_eq!(hosts["host-drift"]["checks"]["dev-shm.noexec.live"], "fail");
+    // remedies in the words of what audited: an Ansible task for the Ansible host, the
+    // command for the command line's
+    let remedies = |id: &str| -> Vec<(String, Vec<String>)> {
+        let c = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap();
+        serde_json::from_value::<Vec<Value>>(c["remedies"].clone())
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                (
+                    r["remedy"].as_str().unwrap().to_string(),
+                    serde_json::from_value(r["hosts"].clone()).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let task = format!(
+        "- name: shmguard /dev/shm\n  shmguard.shm.shmguard:\n    path: /dev/shm\n    options: [nodev, nosuid, noexec]\n    fstab_path: {missing}\n"
+    );
+    assert_eq!(
+        remedies("dev-shm.nodev.fstab"),
+        [(task, vec!["host-nofstab".to_string()])]
+    );
+    assert_eq!(
+        remedies("dev-shm.noexec.live"),
+        [(
+            format!("shmguard apply --path /dev/shm --fstab-path {fstab} -o nodev,nosuid,noexec"),
+            vec!["host-drift".to_string()]
+        )]
+    );
+
+    // text
+    let (code, out, err) = report(&sb, "text", &files);
+    assert_eq!(code, 2, "{err}");
+    said_why(&err);
+    assert!(out.starts_with(&format!(
+        "shmguard fleet report: NOT compliant — {summary}\n"
+    )));
+    for (host, verdict) in &want {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(host))
+            .unwrap_or_else(|| panic!("{host}: {out}"));
+        assert_eq!(
+            line.split_whitespace().next(),
+            Some(verdict.to_uppercase().as_str()),
+            "{line}"
+        );
+    }
+
+    // junit, by a real XML parser
+    let (code, out, err) = report(&sb, "junit", &files);
+    assert_eq!(code, 2, "{err}");
+    said_why(&err);
+    let suites = python_junit(&out);
+    assert_eq!(suites.len(), 5, "{out}");
+    assert_eq!(suites["host-ok"], (12, 0, 0, vec![]));
+    assert_eq!(suites["host-drift"], (12, 1, 0, vec![]));
+    // live 4, fstab 4 (all failing: no fstab), boot 1 (no mount: failing)
+    assert_eq!(suites["host-nofstab"], (9, 5, 0, vec![]));
+    assert_eq!(suites["host-error"], (1, 0, 1, vec!["error".to_string()]));
+    assert_eq!(
+        suites["host-gone"],
+        (1, 0, 1, vec!["unreachable".to_string()])
+    );
+
+    // prometheus, by a parser of the text format
+    let (code, out, err) = report(&sb, "prometheus", &files);
+    assert_eq!(code, 2, "{err}");
+    said_why(&err);
+    let series = prometheus_series(&out);
+    for (host, verdict) in &want {
+        let up = u8::from(*verdict != "unreachable");
+        let error = u8::from(*verdict == "error");
+        let compliant = u8::from(*verdict == "compliant");
+        let h = format!("host=\"{host}\"");
+        assert_eq!(series[&format!("shmguard_host_up{{{h}}}")], f64::from(up));
+        assert_eq!(
+            series[&format!("shmguard_host_error{{{h}}}")],
+            f64::from(error)
+        );
+        assert_eq!(
+            series[&format!("shmguard_fleet_host_compliant{{{h}}}")],
+            f64::from(compliant)
+        );
+    }
+    for (status, n) in [
+        ("compliant", 1.0),
+        ("drifted", 2.0),
+        ("error", 1.0),
+        ("unreachable", 1.0),
+    ] {
+        assert_eq!(
+            series[&format!("shmguard_fleet_hosts{{status=\"{status}\"}}")],
+            n
+        );
+    }
+    assert_eq!(series["shmguard_fleet_compliant"], 0.0);
+
+    // html, rendered
+    let page = sb.path("five.html");
+    let (code, _, err) = report(
+        &sb,
+        "html",
+        &[&files[..], &["--output".into(), page.clone()]].concat(),
+    );
+    assert_eq!(code, 2, "{err}");
+    said_why(&err);
+    let file = keep(&sb, &page, "fleet-five.html");
+    let dom = dom(&file);
+    assert!(dom.contains(summary), "{dom}");
+    for (host, verdict) in &want {
+        let row = format!("id=\"host-{host}\"><th>{host}</th><td class=\"s ");
+        let at = dom.find(&row).unwrap_or_else(|| panic!("{host} row"));
+        let cell = &dom[at + row.len()..];
+        assert!(
+            cell.split("</td>")
+                .next()
+                .unwrap()
+                .ends_with(&format!(">{verdict}")),
+            "{host}: {}",
+            &cell[..80]
+        );
+    }
+    assert!(dom.contains("/root/.ansible/tmp/shmguard: not found"));
+    assert!(dom.contains("Connection timed out"));
+    assert!(dom.contains("shmguard.shm.shmguard:"), "the Ansible task");
+    screenshot(&file, "fleet-five.png", 1200);
+}
+
+/// An empty map (a playbook whose pattern matched no host): a report that says nothing was
+/// audited, exit 2 with the reason on stderr — never a silent success.
+#[test]
+fn report_of_an_empty_map_says_nothing_was_audited() {
+    let sb = Sandbox::new();
+    let empty = sb.file("empty.json", b"{}\n");
+    for format in ["text", "json", "junit", "prometheus", "html"] {
+        let (code, out, err) = report(&sb, format, std::slice::from_ref(&empty));
+        assert_eq!(code, 2, "{format}: {err}");
+        assert!(err.contains("nothing was audited"), "{format}: {err}");
+        assert!(!out.is_empty(), "{format}");
+    }
+    let (_, out, _) = report(&sb, "text", &[empty]);
+    assert!(out.contains("no hosts"), "{out}");
+}
+
+/// testsuite name -> (tests, failures, errors, the types of its errors), read by Python's XML
+/// parser; the counts must match the testcases.
+fn python_junit(xml: &str) -> BTreeMap<String, (usize, usize, usize, Vec<String>)> {
+    let mut c = Command::new("python3")
+        .args(["-c", "import sys, json, xml.etree.ElementTree as E\nr = E.fromstring(sys.stdin.read())\nassert int(r.get('tests')) == len(r.findall('.//testcase')), 'tests'\nassert int(r.get('errors')) == len(r.findall('.//testcase/error')), 'errors'\nprint(json.dumps({s.get('name'): [int(s.get('tests')), int(s.get('failures')), int(s.get('errors')), len(s.findall('testcase')), len(s.findall('testcase/failure')), len(s.findall('testcase/error')), [e.get('type') for e in s.findall('testcase/error') if e.get('type')]] for s in r.iter('testsuite')}))"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    std::io::Write::write_all(c.stdin.as_mut().unwrap(), xml.as_bytes()).unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    type Suite = (usize, usize, usize, usize, usize, usize, Vec<String>);
+    let v: BTreeMap<String, Suite> = serde_json::from_slice(&out.stdout).unwrap();
+    v.into_iter()
+        .map(|(k, (t, f, e, tc, tf, te, types))| {
+            assert_eq!(
+                (t, f, e),
+                (tc, tf, te),
+                "{k}: the counts match the testcases"
+            );
+            (k, (t, f, e, types))
+        })
+        .collect()
+}
+
+/// Series -> value of Prometheus' text format, checked as a scraper reads it: every sample
+/// line `name{label="value",...} number` with a metric name and labels of the allowed
+/// characters and escapes, under its `# TYPE`, and no series twice.
+fn prometheus_series(text: &str) -> BTreeMap<String, f64> {
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && !n.starts_with(|c: char| c.is_ascii_digit())
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    };
+    let mut typed = std::collections::BTreeSet::new();
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut w = rest.split(' ');
+            let name = w.next().unwrap();
+            assert!(name_ok(name), "{line}");
+            assert!(
+                matches!(w.next(), Some("gauge" | "counter" | "untyped")),
+                "{line}"
+            );
+            assert!(typed.insert(name.to_string()), "TYPE twice: {line}");
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        assert!(!line.starts_with('#') && !line.is_empty(), "{line:?}");
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+        let name = series.split('{').next().unwrap();
+        assert!(name_ok(name), "{line}");
+        assert!(typed.contains(name), "a sample before its TYPE: {line}");
+        if let Some(labels) = series.strip_prefix(name).filter(|l| !l.is_empty()) {
+            let labels = labels
+                .strip_prefix('{')
+                .and_then(|l| l.strip_suffix('}'))
+                .unwrap_or_else(|| panic!("{line}"));
+            // label="value" pairs, values with \\, \" and \n escapes only
+            let mut rest = labels;
+            while !rest.is_empty() {
+                let (key, after) = rest.split_once("=\"").unwrap_or_else(|| panic!("{line}"));
+                assert!(name_ok(key), "{line}");
+                let mut chars = after.char_indices();
+                let end = loop {
+                    match chars.next() {
+                        Some((_, '\\')) => {
+                            let (_, e) = chars.next().unwrap();
+                            assert!(matches!(e, '\\' | '"' | 'n'), "{line}");
+                        }
+                        Some((i, '"')) => break i,
+                        Some(_) => {}
+                        None => panic!("unclosed label value: {line}"),
+                    }
+                };
+                rest = after[end + 1..]
+                    .strip_prefix(',')
+                    .unwrap_or(&after[end + 1..]);
+            }
+        }
+        assert!(
+            out.insert(series.to_string(), value).is_none(),
+            "a series twice: {line}"
+        );
+    }
+    out
 }

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::frontend::audit_doc::{AuditDoc, Row, Verdict};
-use crate::frontend::audit_output::x;
+use crate::render::audit_doc::{AuditDoc, Row, Verdict};
+use crate::render::escape::x;
 
 /// The reverse-DNS part of every id (`xccdf_<namespace>_rule_<name>`, XCCDF 1.2 §6.2.4; no `_`).
 const NS: &str = "io.github.shmguard";
@@ -188,7 +188,7 @@ pub fn xccdf(d: &AuditDoc) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frontend::audit_doc::from_audit_json;
+    use crate::render::audit_doc::from_audit_json;
 
     fn doc() -> AuditDoc {
         let v = serde_json::json!({"host": "web<1>", "time": "2026-12-02T07:00:00Z", "targets": [

@@ -3,9 +3,9 @@
 //! resources, printable — with every piece of text escaped: an fstab line or a host name
 //! cannot inject markup. Pure: no I/O.
 
-use crate::frontend::audit_doc::{AuditDoc, Row, Verdict};
-use crate::frontend::audit_output::x;
-use crate::frontend::fleet_report::Fleet;
+use crate::render::audit_doc::{AuditDoc, HostStatus, Outcome, Row, Verdict};
+use crate::render::escape::x;
+use crate::render::fleet::Fleet;
 
 const STYLE: &str = "
 body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em;color:#1b1f23;background:#fff}
@@ -17,11 +17,12 @@ table{border-collapse:collapse;margin:.3em 0 1em;width:100%}
 th,td{border:1px solid #d0d7de;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
 .s{font-weight:bold;text-transform:uppercase;font-size:.85em;white-space:nowrap;text-align:center}
+td.s[colspan]{text-transform:none;font-weight:normal;text-align:left;white-space:normal}
 .pass{background:#e6f4ea;color:#137333}.warn{background:#fef7e0;color:#8a5300}
 .fail{background:#fce8e6;color:#a50e0e}.error{background:#f3e8fd;color:#6b21a8}.info{background:#e8f0fe;color:#174ea6}
 .none{background:#fafafa;color:#999}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;font:12px/1.3 ui-monospace,monospace;background:#f6f8fa;padding:.3em;border-radius:4px}
-.refs{font-size:.85em;color:#555}.meta{color:#555}
+.refs{font-size:.85em;color:#555}.meta{color:#555}td.msg{white-space:pre-wrap}
 table.grid td,table.grid th{padding:.2em .35em;font-size:.8em}
 table.grid th.c{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:normal}
 @media print{body{margin:0;font-size:10pt}.verdict{border-width:2px}tr,pre{break-inside:avoid}
@@ -106,7 +107,7 @@ fn rows_table(rows: &[&Row]) -> String {
 }
 
 /// One host's audit: the verdict, then each target's checks grouped by scope.
-pub fn html(d: &AuditDoc) -> String {
+pub fn audit(d: &AuditDoc) -> String {
     let worst = d.worst();
     let mut body = format!(
         "<h1>shmguard audit of {}</h1>\n<div class=\"verdict {}\"><strong>{}</strong> — {}</div>\n<p class=\"meta\">Audited {}.</p>\n",
@@ -159,27 +160,52 @@ pub fn html(d: &AuditDoc) -> String {
 
 /// The fleet: the verdict, the hosts × checks grid (worst hosts first, counts per check),
 /// then each failing check with its remedy and the hosts it applies to.
-pub fn fleet_html(f: &Fleet) -> String {
+pub fn fleet(f: &Fleet) -> String {
     let n = f.hosts.len();
-    let ok = f.compliant_hosts();
-    let errors = f
-        .hosts
-        .iter()
-        .filter(|d| d.worst() == Verdict::Error)
-        .count();
     let worst = f
         .hosts
         .iter()
         .map(AuditDoc::worst)
         .max()
-        .unwrap_or(Verdict::Pass);
+        .unwrap_or(Verdict::Error);
     let mut body = format!(
-        "<h1>shmguard fleet report</h1>\n<div class=\"verdict {}\"><strong>{}</strong> — {n} hosts: {ok} compliant, {} drifted, {errors} with errors; {} checks</div>\n",
-        verdict_class(worst),
-        verdict_word(worst),
-        n - ok - errors,
+        "<h1>shmguard fleet report</h1>\n<div class=\"verdict {}\"><strong>{}</strong> — {}; {} checks</div>\n",
+        if n == 0 {
+            "v-err"
+        } else {
+            verdict_class(worst)
+        },
+        f.verdict(),
+        x(&f.summary()),
         f.checks.len()
     );
+    // Every host, with its status and, for one that was not audited or judged, why.
+    body += "<h2>Hosts</h2>\n<table class=\"hosts\">\n<tr><th>Host</th><th>Status</th><th>Audited</th><th>Checks</th><th>Message</th></tr>\n";
+    for d in &f.hosts {
+        let status = d.status().word();
+        let checks = if d.outcome == Outcome::Audited {
+            counts_text(d)
+        } else {
+            String::new()
+        };
+        body += &format!(
+            "<tr class=\"host-{status}\" id=\"host-{h}\"><th>{h}</th><td class=\"s {class}\">{status}</td><td>{}</td><td>{}</td><td class=\"msg\">{}</td></tr>\n",
+            x(&d.time),
+            x(&checks),
+            x(&d.message()),
+            h = x(&d.host),
+            class = match d.status() {
+                HostStatus::Compliant if d.worst() == Verdict::Warn => "warn",
+                HostStatus::Compliant => "pass",
+                HostStatus::Drifted => "fail",
+                HostStatus::Error | HostStatus::Unreachable => "error",
+            },
+        );
+    }
+    body += "</table>\n";
+    if n == 0 {
+        return page("shmguard fleet report", &body);
+    }
     body += "<h2>Hosts × checks</h2>\n<table class=\"grid\">\n<tr><th>Host</th><th>Fail</th>";
     for c in &f.checks {
         body += &format!("<th class=\"c\" title=\"{}\">{}</th>", x(&c.name), x(&c.id));
@@ -192,12 +218,28 @@ pub fn fleet_html(f: &Fleet) -> String {
             x(&d.host),
             d.count(Verdict::Fail) + d.count(Verdict::Error)
         );
+        if d.outcome != Outcome::Audited {
+            body += &format!(
+                "<td class=\"s error\" colspan=\"{}\">{}: {}</td></tr>\n",
+                f.checks.len().max(1),
+                d.status().word(),
+                x(&d.message())
+            );
+            continue;
+        }
         for c in &f.checks {
             body += &match c.cells[i] {
-                Some(v) => format!(
+                Some(v) if c.found[i].is_empty() => format!(
                     "<td class=\"s {0}\" title=\"{1}\">{0}</td>",
                     v.word(),
                     x(&c.id)
+                ),
+                // what was found, on hover
+                Some(v) => format!(
+                    "<td class=\"s {0}\" title=\"{1}: {2}\">{0}</td>",
+                    v.word(),
+                    x(&c.id),
+                    x(&c.found[i])
                 ),
                 None => "<td class=\"s none\">–</td>".to_string(),
             };
@@ -241,7 +283,7 @@ pub fn fleet_html(f: &Fleet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frontend::audit_doc::from_audit_json;
+    use crate::render::audit_doc::from_audit_json;
 
     #[test]
     fn hostile_text_is_escaped() {
@@ -251,7 +293,7 @@ mod tests {
                          "detail": "line 3: tmpfs /dev/shm tmpfs \"><img src=x onerror=alert(1)> 0 0",
                          "references": ["<i>"]}]}]});
         let d = from_audit_json(&v, None).unwrap();
-        for page in [html(&d), fleet_html(&Fleet::new(vec![d]))] {
+        for page in [audit(&d), fleet(&Fleet::new(vec![d]))] {
             assert!(
                 !page.contains("<script>") && !page.contains("<img") && !page.contains("<b>x"),
                 "{page}"
