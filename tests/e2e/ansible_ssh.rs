@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::ssh_host::{SshHost, counting};
+use crate::ssh_host::{SshHost, USER, counting};
 
 const POLICY: &str = "      shmguard.shm.shmguard:\n        mode: \"1777\"\n        size: 128m\n        options: [nodev, nosuid, noexec]\n";
 
@@ -193,6 +193,19 @@ fn ansible_ssh_check_and_diff_change_nothing_and_show_the_diff_another_user() {
         snap,
         "--check changed something"
     );
+    // A fresh target: the build ran from a temporary copy, and nothing is left of it.
+    assert_eq!(result["build"]["reason"], "check", "{result}");
+    assert_eq!(
+        host.sh(&format!(
+            "ls -A /var/cache {} 2>/dev/null; ls -d /tmp/shmguard.* 2>/dev/null | xargs -r ls -ldn | awk '$3 == 0' || true",
+            host.sb.path("remote-tmp")
+        ))
+        .lines()
+        .filter(|l| !l.is_empty() && !l.ends_with(':'))
+        .collect::<Vec<_>>(),
+        Vec::<&str>::new(),
+        "--check left a cache or temporary files"
+    );
 
     // no_log: the result is hidden, even with -v.
     let pb = host.playbook("", &task(&host, "      no_log: true\n"));
@@ -211,17 +224,23 @@ fn ansible_ssh_become_from_another_user() {
     let inv = host.inventory(true, "");
     let home = host.sb.path("home");
 
-    // Without become: check mode works, from a cache only that user can write.
+    // Without become: check mode works, from a temporary copy: no cache is made.
     let pb = host.playbook("", &task(&host, ""));
     let (out, text, result) = host.ansible_playbook(&inv, &pb, &["--check"]);
     assert!(out.status.success(), "{text}");
     assert_eq!(result["changed"], true, "{result}");
-    let listing = host.sh(&format!("ls -ldn {home}/.cache/shmguard"));
-    assert!(listing.starts_with("drwx------ 2 4242 4242"), "{listing}");
-    // Applying needs root, and says so.
+    assert_eq!(result["build"]["reason"], "check", "{result}");
+    assert_eq!(
+        host.sh(&format!("ls -A {home}")),
+        "",
+        "--check left something in the login user's home"
+    );
+    // Applying needs root, and says so; the build is now cached in the login user's home.
     let (out, text, _) = host.ansible_playbook(&inv, &pb, &[]);
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("needs root"), "{text}");
+    let listing = host.sh(&format!("ls -ldn {home}/.cache/shmguard"));
+    assert!(listing.starts_with("drwx------ 2 4242 4242"), "{listing}");
 
     // With become: root's cache, applied.
     let pb = host.playbook("  become: true\n", &task(&host, ""));
@@ -256,4 +275,74 @@ fn ansible_ssh_fails_clearly_on_an_unsupported_cpu_and_on_async_another_user() {
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("does not support async"), "{text}");
     assert_eq!(host.sb.mode("/dev/shm"), "755");
+}
+
+#[test]
+fn ansible_ssh_module_defaults_of_the_group_reach_both_modules_another_user() {
+    let host = SshHost::new("size=64m,mode=755", false);
+    host.sh(&format!("printf '' > {}", host.fstab));
+    let inv = host.inventory(false, "");
+    // fstab (the alias of fstab_path) only in the group's module_defaults, for both modules.
+    let play = format!(
+        "  module_defaults:\n    group/shmguard.shm.all:\n      fstab: {}\n",
+        host.fstab
+    );
+    let pb = host.sb.file(
+        "defaults.yml",
+        format!(
+            "- hosts: all\n  gather_facts: false\n{play}  tasks:\n\
+             \x20   - name: enforce\n{POLICY}\
+             \x20   - name: audit\n      shmguard.shm.audit:\n        profile: [cis]\n        init: other\n      register: audited\n\
+             \x20   - name: the audit read the fstab of the defaults\n      ansible.builtin.assert:\n\
+             \x20       that: audited.compliant\n        fail_msg: \"{{{{ audited | to_json }}}}\"\n"
+        )
+        .as_bytes(),
+    );
+    let (out, text, _) = host.ansible_playbook(&inv, &pb, &[]);
+    assert!(out.status.success(), "{text}");
+    let fstab = String::from_utf8(host.sb.read(&host.fstab)).unwrap();
+    assert!(
+        fstab.contains("tmpfs /dev/shm tmpfs nodev,nosuid,noexec"),
+        "module_defaults did not reach shmguard.shm.shmguard: {fstab}"
+    );
+    // Without the defaults the audit reads /etc/fstab, where this entry is not.
+    host.sh(&format!("printf '' > {}", host.fstab));
+    let (out, text, _) = host.ansible_playbook(&inv, &pb, &["--check"]);
+    assert!(
+        !out.status.success(),
+        "the check-mode run leaves the fstab empty: the audit fails\n{text}"
+    );
+    assert!(
+        text.contains("the audit read the fstab of the defaults"),
+        "{text}"
+    );
+}
+
+#[test]
+fn ansible_ssh_sudo_requiretty_fails_naming_the_sudoers_default_and_the_fix_another_user() {
+    let host = SshHost::new("size=64m,mode=755", true);
+    let sudoers = host.sb.path("sudoers");
+    // sudoers as older RHEL ships it: a terminal required (written in place: it is bind-mounted).
+    host.sh(&format!(
+        "printf 'Defaults requiretty\\nroot ALL=(ALL:ALL) ALL\\n{USER} ALL=(ALL:ALL) NOPASSWD: ALL\\n' > {sudoers}"
+    ));
+    let inv = host.inventory(true, "");
+    let pb = host.playbook("  become: true\n", &task(&host, ""));
+    let (out, text, _) = host.ansible_playbook(&inv, &pb, &[]);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("must have a tty"), "{text}");
+    assert!(text.contains("Defaults requiretty"), "{text}");
+    assert!(
+        text.contains(&format!("Defaults:{USER} !requiretty")),
+        "the fix, for the login user:\n{text}"
+    );
+    assert_eq!(host.sb.mode("/dev/shm"), "755");
+
+    // The fix the message names works.
+    host.sh(&format!(
+        "printf 'Defaults:{USER} !requiretty\\n' >> {sudoers}"
+    ));
+    let (out, text, _) = host.ansible_playbook(&inv, &pb, &[]);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(host.sb.mode("/dev/shm"), "1777");
 }

@@ -225,13 +225,24 @@ fn ansible_trust_a_banner_host_works_twice_the_second_run_cached_another_user() 
         "the banner is not shown"
     );
     let inv = host.inventory(true, "");
-    // As the login user (check mode: applying needs root): the banner is on the same stdout.
+    // As the login user the banner is on the same stdout: check mode (applying needs root)
+    // runs from a temporary copy, then the read-only audit caches the build and runs it.
     let pb = host.playbook("", &task(&host, ""));
     let (out, text, result) = host.ansible_playbook(&inv, &pb, &["--check"]);
     assert!(out.status.success(), "{text}");
+    assert_eq!(reason(&result), "check", "{result}");
+    let audit = host.playbook(
+        "",
+        &format!(
+            "      shmguard.shm.audit:\n        profile: [cis]\n        init: other\n        fstab: {}\n",
+            host.fstab
+        ),
+    );
+    let (out, text, result) = host.ansible_playbook(&inv, &audit, &[]);
+    assert!(out.status.success(), "{text}");
     assert_eq!(reason(&result), "missing", "{result}");
     let ((out, text, result), commands) =
-        counting(&host, || host.ansible_playbook(&inv, &pb, &["--check"]));
+        counting(&host, || host.ansible_playbook(&inv, &audit, &[]));
     assert!(out.status.success(), "{text}");
     assert_eq!(reason(&result), "cached", "{result}");
     assert_eq!(commands, 1, "{text}");

@@ -45,6 +45,7 @@ mod salt_fleet;
 mod salt_extension;
 mod salt_formula;
 mod salt_ssh;
+mod sbom;
 mod states;
 mod static_builds;
 mod tmpfs;

@@ -25,7 +25,8 @@ pub struct SshHost {
     pub collections: String,
 }
 
-fn free_port() -> u16 {
+/// A port no one listens on now (bound, then released).
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -189,6 +190,18 @@ impl SshHost {
         pb: &str,
         extra: &[&str],
     ) -> (Output, String, serde_json::Value) {
+        self.ansible_playbook_env(program, inventory, pb, extra, &[])
+    }
+
+    /// ansible_playbook_of with more environment variables for ansible-playbook (the controller).
+    pub fn ansible_playbook_env(
+        &self,
+        program: &std::path::Path,
+        inventory: &str,
+        pb: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Output, String, serde_json::Value) {
         let tmp = self.sb.path("ansible-tmp");
         let tree = self.sb.path("tree");
         self.sb.sh(&format!("rm -rf {tree}"));
@@ -212,6 +225,7 @@ impl SshHost {
             .env("ANSIBLE_DEPRECATION_WARNINGS", "0")
             .env("ANSIBLE_CALLBACKS_ENABLED", "ansible.builtin.tree")
             .env("ANSIBLE_CALLBACK_TREE_DIR", &tree)
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         let text = output_text(&out);

@@ -211,6 +211,15 @@ def prelude(marker, arch, cache_dir):
     return head + PRELUDE.replace('@HEX64@', HEX64).replace('@EMPTY@', EMPTY_SHA256).replace('@ROOT@', ROOT_CACHE)
 
 
+def requiretty_hint(user):
+    """What to do when sudo on the target refuses to run without a terminal."""
+    who = user or 'USER'
+    return ('sudo on this host requires a terminal: its sudoers has the default "Defaults requiretty". shmguard sends the '
+            'build and its request on the command\'s stdin, which a terminal would mangle, so it cannot run with one (nor can '
+            'Ansible\'s pipelining, which fails the same way). Lift the default for the login user: add '
+            '"Defaults:%s !requiretty" with visudo (or remove "Defaults requiretty"), then run again.' % who)
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -234,7 +243,8 @@ class ActionModule(ActionBase):
         request = self._shmguard_request(task_vars)
         marker = 'SHMGUARD-%s' % binascii.hexlify(os.urandom(8)).decode('ascii')
 
-        res = self._low_level_execute_command(self._run_cached_script(marker, arch, cache_dir), sudoable=True,
+        check = bool(self._task.check_mode)
+        res = self._low_level_execute_command(self._run_cached_script(marker, arch, cache_dir, check), sudoable=True,
                                               in_data=request)
         word, rest, text = self._answer(res, marker)
         uploaded = 0
@@ -242,7 +252,10 @@ class ActionModule(ActionBase):
             arch, reason, uid = rest[0], rest[1], rest[2]
             digest, blob = build_gzip(arch)
             uploaded = len(blob)
-            res = self._low_level_execute_command(self._upload_script(marker, arch, digest, cache_dir, reason == 'uncached'),
+            # 'uncached': no usable home; 'check': check mode and the build is not cached, so it
+            # runs from a per-run temporary copy and the cache is not created nor changed.
+            temporary = reason in ('uncached', 'check')
+            res = self._low_level_execute_command(self._upload_script(marker, arch, digest, cache_dir, temporary),
                                                   sudoable=True, in_data=request.rstrip(b'\n') + b'\n' + blob)
             word, rest, text = self._answer(res, marker)
         elif word == 'RUN':
@@ -251,9 +264,11 @@ class ActionModule(ActionBase):
             return dict(failed=True, changed=False, msg=text.strip() or 'shmguard: the target failed', rc=res.get('rc'))
         if word != 'RUN':
             out = res.get('stdout', '')
-            return dict(failed=True, changed=False, rc=res.get('rc'),
-                        msg='shmguard: the target returned no result (rc %s): %s'
-                        % (res.get('rc'), (res.get('stderr') or out).strip()[-2000:]),
+            said = (res.get('stderr') or out).strip()
+            msg = 'shmguard: the target returned no result (rc %s): %s' % (res.get('rc'), said[-2000:])
+            if 'must have a tty' in said or 'requiretty' in said:
+                msg += '\n' + requiretty_hint(self._login_user(task_vars))
+            return dict(failed=True, changed=False, rc=res.get('rc'), msg=msg,
                         module_stdout=out, module_stderr=res.get('stderr', ''))
         result = self._shmguard_result(res, text)
         result['build'] = dict(arch=arch, uploaded_bytes=uploaded, reason=reason)
@@ -295,6 +310,13 @@ class ActionModule(ActionBase):
             result.setdefault('module_stderr', res['stderr'])
         return result
 
+    def _login_user(self, task_vars):
+        for value in (task_vars.get('ansible_user'), task_vars.get('ansible_ssh_user'),
+                      getattr(getattr(self, '_play_context', None), 'remote_user', None)):
+            if value:
+                return str(self._templar.template(value))
+        return None
+
     # The cache, the upload and the checks.
 
     def _argv_words(self):
@@ -332,8 +354,11 @@ class ActionModule(ActionBase):
         words = line.split()[1:]
         return (words[0] if words else None), words[1:], text
 
-    def _run_cached_script(self, marker, arch, cache_dir):
-        """One command: pick the build (unless known), check the cache, exec the build on stdin."""
+    def _run_cached_script(self, marker, arch, cache_dir, check=False):
+        """One command: pick the build (unless known), check the cache, exec the build on stdin.
+
+        In check mode a build that is not cached (no cache yet, or another build in it) is not
+        put there: the answer is MISS check, and the upload runs it from a temporary copy."""
         s = prelude(marker, arch, cache_dir)
         if arch is None:
             present = [a for a in ('x86_64', 'aarch64') if os.path.exists(build_path(a))]
@@ -342,8 +367,9 @@ class ActionModule(ActionBase):
                   % ', '.join(sorted(present)))
         else:
             s += 'H=%s\n' % build_digest(arch)
+        s += 'CK=%s\n' % ('1' if check else '')
         s += ('open_cache 0\n'
-              'miss() { hashing; say MISS "$A" "$1" "$U"; exit 0; }\n'
+              'miss() { hashing; [ -z "$T" ] && [ -n "$CK" ] && set -- check; say MISS "$A" "$1" "$U"; exit 0; }\n'
               '[ -z "$T" ] || miss uncached\n'
               '[ -z "$NEW" ] && [ -e "$H" ] || miss missing\n'
               'set -- $(ls -ln -- "$H" 2>/dev/null)\n'

@@ -577,8 +577,9 @@ build:
       sample: 0
     reason:
       description: "cached (the build was in the cache and matched its SHA-256), or why it was uploaded: missing, mismatch (changed build or tampered
-          file), unsafe (file writable by others, or not a regular file of the user), or uncached (the user has no usable home: uploaded to a
-          temporary directory removed after the run)."
+          file), unsafe (file writable by others, or not a regular file of the user), uncached (the user has no usable home: uploaded to a temporary
+          directory removed after the run), or check (check mode and the build was not cached: run from a temporary directory removed after the run,
+          the cache left as it was)."
       type: str
       returned: success
       sample: "cached"

@@ -238,3 +238,45 @@ def test_a_cache_path_that_is_a_file_or_a_dangling_link_fails_before_any_upload(
         r = a.go(shmguard_cache_dir=str(tmp_path / name))
         want = '%s is not a directory' % (tmp_path / name.split('/', maxsplit=1)[0])
         assert r['failed'] and want in r['msg'] and len(a.commands) == 1, r
+
+
+def test_check_mode_without_a_cache_runs_a_temporary_copy_and_leaves_nothing(builds, tmp_path):
+    cache = str(tmp_path / 'cache')
+    tmp = private(tmp_path / 'tmp')
+    a = Local({'path': '/dev/shm'}, env={'TMPDIR': tmp})
+    a._task.check_mode = True
+    r = a.go(shmguard_cache_dir=cache)
+    assert r['path'] == '/dev/shm', r
+    assert r['build']['reason'] == 'check' and r['build']['uploaded_bytes'] > 0, r
+    assert 'warnings' not in r, r
+    assert not os.path.exists(cache), 'check mode creates no cache'
+    assert os.listdir(tmp) == [], 'the temporary copy is removed'
+
+
+def test_check_mode_uses_an_existing_cache_and_does_not_change_it(builds, tmp_path):
+    cache = str(tmp_path / 'cache')
+    tmp = private(tmp_path / 'tmp')
+    a = Local({'path': '/dev/shm'}, env={'TMPDIR': tmp})
+    assert a.go(shmguard_cache_dir=cache)['build']['reason'] == 'missing'
+    a._task.check_mode = True
+    r = a.go(shmguard_cache_dir=cache)
+    assert r['build']['reason'] == 'cached' and len(a.commands) == 1, r
+    # Another build (a new collection version): check mode does not replace the cached one.
+    before = sorted(os.listdir(cache))
+    with open(str(builds / ('shmguard-linux-%s' % ARCH)), 'ab') as f:
+        f.write(b'new build')
+    r = a.go(shmguard_cache_dir=cache)
+    assert r['build']['reason'] == 'check', r
+    assert sorted(os.listdir(cache)) == before and os.listdir(tmp) == []
+
+
+def test_sudo_requiretty_names_the_sudoers_default_and_the_fix(builds, tmp_path):
+    a = Local({'path': '/dev/shm'})
+
+    def refused(cmd, sudoable=True, in_data=None):
+        return dict(rc=1, stdout='', stderr='sudo: sorry, you must have a tty to run sudo\n')
+    a._low_level_execute_command = refused
+    r = a.go(shmguard_cache_dir=str(tmp_path / 'cache'), ansible_user='deploy')
+    assert r['failed'], r
+    assert 'must have a tty' in r['msg'] and 'Defaults requiretty' in r['msg'], r
+    assert 'Defaults:deploy !requiretty' in r['msg'], r
