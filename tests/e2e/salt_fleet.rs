@@ -612,3 +612,161 @@ fn salt_formula_places_the_build_from_an_http_source_checked_by_its_hash() {
     }
     drop(server);
 }
+
+/// The beacon (salt/formula/_beacons/shmguard.py) and the reactor (salt/reactor/shmguard.sls)
+/// with a real master and minion on localhost: a chmod 0755 of the minion's mount point (a
+/// fresh tmpfs in the sandbox's mount namespace) reaches the master's event bus as
+/// `salt/beacon/fleet-minion/shmguard/<path>` from the minion's `shmguard watch`, and the
+/// reactor's state.apply makes it 1777 again.
+#[test]
+fn salt_beacon_reports_drift_and_the_reactor_repairs_it() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"");
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let formula = sb.path("formula");
+    sb.sh(&format!(
+        "cp -r {repo}/salt/formula {formula} && rm -rf {formula}/shmguard/files && \
+         mkdir -p {formula}/shmguard/files/x86_64 && cp {BIN} {formula}/shmguard/files/x86_64/shmguard && \
+         cd {formula}/shmguard/files/x86_64 && sha256sum shmguard > shmguard.sha256 && \
+         cp {repo}/salt/reactor/shmguard.sls {}",
+        sb.path("reactor.sls")
+    ));
+    let placed = sb.path("sbin/shmguard");
+    let pillar = formula_pillar(&sb, &placed, &shm, &fstab);
+    let (publish, ret) = free_ports();
+    let mconf = sb.path("master-conf");
+    let nconf = sb.path("minion-conf");
+    sb.sh(&format!("mkdir -p {mconf} {nconf}"));
+    sb.file(
+        "master-conf/master",
+        format!(
+            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {formula}\n{pillar}reactor:\n  - 'salt/beacon/*/shmguard/*':\n    - {reactor}\n",
+            root = sb.path("master-root"),
+            reactor = sb.path("reactor.sls"),
+        )
+        .as_bytes(),
+    );
+    sb.file(
+        "minion-conf/minion",
+        format!(
+            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\nbeacons:\n  shmguard:\n    - interval: 1\n",
+            root = sb.path("minion-root")
+        )
+        .as_bytes(),
+    );
+    let started = Instant::now();
+    let _master = Daemon::start(&sb, "salt-master", &mconf);
+    let _minion = Daemon::start(&sb, "salt-minion", &nconf);
+    loop {
+        let (ping, _, text) = salt(&sb, &mconf, &["test.ping"]);
+        if ping == true {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the minion did not answer within 90 s: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (sync, _, text) = salt(&sb, &mconf, &["saltutil.sync_all"]);
+    assert!(
+        sync["beacons"].to_string().contains("beacons.shmguard"),
+        "{text}"
+    );
+    // The formula places the binary and makes the mount point compliant.
+    let (real, rc, text) = salt(&sb, &mconf, &["state.apply", "shmguard"]);
+    assert_eq!(rc, 0, "{text}");
+    assert!(real.is_object(), "{text}");
+    assert_eq!(sb.mode(&shm), "1777");
+
+    // The master's event bus, watched from before the drift.
+    let bus = sb
+        .command(&salt_venv_bin("salt-run"))
+        .args([
+            "-c",
+            &mconf,
+            "state.event",
+            "tagmatch=salt/beacon/*/shmguard/*",
+            "count=1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The beacon's watch is running (started at its first call after the sync).
+    let watching = Instant::now();
+    while !sb
+        .sh("ps -eo args | grep -c '[s]hmguard watch --format json' || true")
+        .trim()
+        .ne("0")
+    {
+        assert!(
+            watching.elapsed() < Duration::from_secs(30),
+            "the beacon started no shmguard watch"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    sb.sh(&format!("chmod 0755 {shm}"));
+    let drifted = Instant::now();
+    let mut repaired = false;
+    while drifted.elapsed() < Duration::from_secs(60) {
+        if sb.mode(&shm) == "1777" {
+            repaired = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let line = {
+        let killer = std::thread::spawn({
+            let pid = bus.id();
+            move || {
+                std::thread::sleep(Duration::from_secs(20));
+                let _ = std::process::Command::new("kill")
+                    .arg(pid.to_string())
+                    .status();
+            }
+        });
+        let out = bus.wait_with_output().unwrap();
+        drop(killer);
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let tag = format!(
+        "salt/beacon/fleet-minion/shmguard/{}",
+        shm.trim_start_matches('/')
+    );
+    assert!(
+        line.starts_with(&tag),
+        "the drift on the master's bus: {line:?}"
+    );
+    // `TAG\tDATA` on one line, then the runner's own return.
+    let first = line.lines().next().unwrap_or_default();
+    let data: Value =
+        serde_json::from_str(first[tag.len()..].trim()).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    assert_eq!(data["event"], "drift", "{data}");
+    assert_eq!(data["path"], shm.as_str(), "{data}");
+    assert_eq!(data["id"], "fleet-minion", "{data}");
+    let id = shm.trim_start_matches('/').replace('/', "-");
+    assert!(
+        data["failing"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from(format!("{id}.mode.live"))),
+        "{data}"
+    );
+    assert!(
+        data["remedy"].as_str().unwrap().contains("shmguard apply"),
+        "{data}"
+    );
+    assert!(
+        repaired,
+        "the reactor did not make {shm} 1777 again within 60 s (mode {})",
+        sb.mode(&shm)
+    );
+    eprintln!(
+        "drift to repaired through beacon and reactor: {:.1} s",
+        drifted.elapsed().as_secs_f64()
+    );
+}
