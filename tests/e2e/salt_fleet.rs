@@ -770,3 +770,53 @@ fn salt_beacon_reports_drift_and_the_reactor_repairs_it() {
         drifted.elapsed().as_secs_f64()
     );
 }
+
+/// contrib/shmguard-watch.service passes `systemd-analyze verify` (with ExecStart on this
+/// build), and the protections that would give the service its own mount or IPC namespace (a
+/// remount there sets nodev/nosuid/noexec on its copy only) stay off.
+#[test]
+fn systemd_unit_for_watch_verifies_and_keeps_the_host_namespaces() {
+    let sb = Sandbox::new();
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/contrib/shmguard-watch.service"
+    ))
+    .unwrap();
+    assert!(
+        unit.contains("ExecStart=/usr/local/sbin/shmguard watch "),
+        "{unit}"
+    );
+    for off in [
+        "ProtectSystem=no",
+        "ProtectHome=no",
+        "PrivateTmp=no",
+        "PrivateDevices=no",
+        "PrivateMounts=no",
+        "PrivateIPC=no",
+        "PrivateUsers=no",
+        "ProtectKernelTunables=no",
+    ] {
+        assert!(unit.lines().any(|l| l == off), "{off} missing");
+    }
+    for key in [
+        "ReadWritePaths=",
+        "ProtectKernelModules=",
+        "ProtectControlGroups=",
+    ] {
+        assert!(!unit.lines().any(|l| l.starts_with(key)), "{key} set");
+    }
+    let path = sb.file(
+        "shmguard-watch.service",
+        unit.replace("/usr/local/sbin/shmguard", BIN).as_bytes(),
+    );
+    let out = sb
+        .command("systemd-analyze")
+        .args(["verify", &path])
+        .output()
+        .expect("systemd-analyze not found: install systemd (apt-get install systemd)");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
