@@ -132,10 +132,19 @@ def _argv(conf, exe, cachedir):
     if targets:
         os.makedirs(cachedir, mode=0o700, exist_ok=True)
         policy = os.path.join(cachedir, "beacon-policy.json")
-        tmp = policy + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(targets, f, sort_keys=True)
-        os.replace(tmp, policy)
+        text = json.dumps(targets, sort_keys=True)
+        try:
+            with open(policy, encoding="utf-8") as f:
+                same = f.read() == text
+        except OSError:
+            same = False
+        if not same:
+            # Written only when it changed (the beacon runs every second); a change restarts
+            # the watch (its policy is read once, at its start).
+            tmp = policy + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, policy)
         argv += ["--policy", policy]
     for p in profiles:
         argv += ["--profile", str(p)]
@@ -159,14 +168,14 @@ def _stop():
         _WATCH["last_error"] = last
 
 
-def _start(argv, cachedir):
+def _start(argv, argv_key, cachedir):
     logpath = os.path.join(cachedir, "beacon-watch.log")
     with open(logpath, "wb") as err:
         proc = subprocess.Popen(  # pylint: disable=consider-using-with
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, close_fds=True
         )
     os.set_blocking(proc.stdout.fileno(), False)
-    _WATCH.update(proc=proc, argv=argv, buf=b"", log=logpath)
+    _WATCH.update(proc=proc, argv=argv_key, buf=b"", log=logpath)
     log.info("shmguard beacon: started %s (pid %s)", " ".join(argv), proc.pid)
 
 
@@ -210,13 +219,14 @@ def beacon(config):
         ev = _error_event("", "shmguard binary not found: apply salt://shmguard.binary, install saltext-shmguard, or set shmguard:binary")
         return [ev] if ev else []
     argv, targets = _argv(conf, exe, cachedir)
+    argv_key = argv + [json.dumps(targets, sort_keys=True)]
     if not targets and "--profile" not in argv:
         _stop()
         ev = _error_event("", "shmguard beacon: no targets: configure mounts or profile, or pillar shmguard:mounts")
         return [ev] if ev else []
     events = []
     proc = _WATCH.get("proc")
-    if proc is not None and _WATCH.get("argv") != argv:
+    if proc is not None and _WATCH.get("argv") != argv_key:
         _stop()
         proc = None
     if proc is not None and proc.poll() is not None:
@@ -234,7 +244,7 @@ def beacon(config):
             events.append(ev)
         proc = None
     if proc is None:
-        _start(argv, cachedir)
+        _start(argv, argv_key, cachedir)
     events += _events(_read_lines(), wanted)
     return events
 
