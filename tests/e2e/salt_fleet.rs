@@ -820,3 +820,112 @@ fn systemd_unit_for_watch_verifies_and_keeps_the_host_namespaces() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The beacon module on its own (loaded as Salt's loader would, with `__salt__` and `__opts__`),
+/// driving a real `shmguard watch` on a fresh tmpfs: validate() refuses bad configuration in
+/// words; a compliant start sends nothing; a chmod 0755 is exactly one drift event, tagged with
+/// the path; a watch that died is reported once and started again; close() stops it.
+#[test]
+fn salt_beacon_module_reads_its_watch_without_blocking_and_restarts_it() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file(
+        "fstab",
+        format!("tmpfs {shm} tmpfs mode=1777 0 0\n").as_bytes(),
+    );
+    let cache = sb.path("cache");
+    let script = format!(
+        r#"
+import importlib.util, json, os, signal, time
+spec = importlib.util.spec_from_file_location("shmguard_beacon", "{repo}/salt/formula/_beacons/shmguard.py")
+b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)
+pillar = {{"shmguard:mounts": {{"{shm}": {{"mode": 1777, "fstab_path": "{fstab}"}}}}, "shmguard:binary": "{BIN}"}}
+b.__salt__ = {{"config.get": lambda k: pillar.get(k)}}
+b.__opts__ = {{"cachedir": "{cache}"}}
+out = {{}}
+out["bad"] = [b.validate({{"mounts": {{}}}}), b.validate([{{"mount": {{}}}}]), b.validate([{{"events": ["drfit"]}}])]
+out["good"] = b.validate([{{"interval": 1}}, {{"_beacon_name": "shmguard"}}])
+conf = [{{"interval": 1}}, {{"_beacon_name": "shmguard"}}]
+def calls(n):
+    evs = []
+    for _ in range(n):
+        evs += b.beacon(conf); time.sleep(0.3)
+    return evs
+out["start"] = calls(5)
+os.chmod("{shm}", 0o755)
+out["drift"] = calls(5)
+os.chmod("{shm}", 0o1777)
+out["back"] = calls(3)
+pid = b._WATCH["proc"].pid
+os.kill(pid, signal.SIGKILL); time.sleep(0.3)
+out["died"] = calls(3)
+out["restarted"] = b._WATCH["proc"].pid != pid and b._WATCH["proc"].poll() is None
+newpid = b._WATCH["proc"].pid
+b.close(conf)
+out["closed"] = not os.path.exists("/proc/%d/status" % newpid) or "zombie" in open("/proc/%d/status" % newpid).read()
+out["policy"] = json.load(open("{cache}/shmguard/beacon-policy.json"))
+print(json.dumps(out))
+"#,
+        repo = env!("CARGO_MANIFEST_DIR"),
+    );
+    let out = sb
+        .command("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for bad in v["bad"].as_array().unwrap() {
+        assert_eq!(bad[0], false, "{v}");
+    }
+    assert!(
+        v["bad"][1][1]
+            .as_str()
+            .unwrap()
+            .contains("unknown key(s) mount"),
+        "{v}"
+    );
+    assert_eq!(v["good"][0], true, "{v}");
+    assert_eq!(
+        v["start"],
+        serde_json::json!([]),
+        "compliant: nothing sent: {v}"
+    );
+    let drift = v["drift"].as_array().unwrap();
+    assert_eq!(drift.len(), 1, "one event for one chmod: {v}");
+    assert_eq!(drift[0]["event"], "drift");
+    assert_eq!(drift[0]["tag"], shm.trim_start_matches('/'));
+    assert_eq!(drift[0]["path"], shm.as_str());
+    let id = shm.trim_start_matches('/').replace('/', "-");
+    assert_eq!(
+        drift[0]["failing"],
+        serde_json::json!([format!("{id}.mode.live")]),
+        "{v}"
+    );
+    assert_eq!(
+        v["back"],
+        serde_json::json!([]),
+        "compliant is not sent: {v}"
+    );
+    let died = v["died"].as_array().unwrap();
+    assert_eq!(died.len(), 1, "the death reported once: {v}");
+    assert_eq!(died[0]["event"], "error");
+    assert!(
+        died[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("shmguard watch exited with -9"),
+        "{v}"
+    );
+    assert_eq!(v["restarted"], true, "{v}");
+    assert_eq!(v["closed"], true, "{v}");
+    assert_eq!(
+        v["policy"],
+        serde_json::json!([{"fstab_path": fstab, "mode": "1777", "path": shm}]),
+        "the pillar's int mode as its octal digits: {v}"
+    );
+}
