@@ -914,6 +914,7 @@ print(json.dumps(out))
     let died = v["died"].as_array().unwrap();
     assert_eq!(died.len(), 1, "the death reported once: {v}");
     assert_eq!(died[0]["event"], "error");
+    assert_eq!(died[0]["tag"], "beacon", "{v}");
     assert!(
         died[0]["error"]
             .as_str()

@@ -197,7 +197,8 @@ def _read_lines():
 
 
 def _tag(path):
-    return str(path).strip("/") or "root"
+    """The mount point without its leading slash; ``beacon`` for the beacon's own errors."""
+    return str(path).strip("/") or "beacon"
 
 
 def _error_event(path, message):
@@ -213,7 +214,13 @@ def beacon(config):
     conf = _merge(config)
     wanted = set(conf.get("events") or _DEFAULT_EVENTS)
     cachedir = os.path.join(__opts__["cachedir"], "shmguard")  # noqa: F821
-    exe = _binary(conf)
+    try:
+        exe = _binary(conf)
+    except Exception as exc:  # pylint: disable=broad-except
+        # locate refuses a relative shmguard:binary: an event, not a traceback every second.
+        _stop()
+        ev = _error_event("", "shmguard beacon: {}".format(exc))
+        return [ev] if ev else []
     if not exe:
         _stop()
         ev = _error_event("", "shmguard binary not found: apply salt://shmguard.binary, install saltext-shmguard, or set shmguard:binary")
@@ -244,8 +251,18 @@ def beacon(config):
             events.append(ev)
         proc = None
     if proc is None:
-        _start(argv, argv_key, cachedir)
-    events += _events(_read_lines(), wanted)
+        try:
+            _start(argv, argv_key, cachedir)
+        except OSError as exc:
+            # Not executable, another CPU's build (ENOEXEC), the cachedir unwritable.
+            _stop()
+            ev = _error_event("", "shmguard beacon: cannot start {}: {}".format(" ".join(argv), exc))
+            return events + ([ev] if ev else [])
+    lines = _read_lines()
+    if lines:
+        # The watch works again: the next failure is news.
+        _WATCH.pop("last_error", None)
+    events += _events(lines, wanted)
     return events
 
 
