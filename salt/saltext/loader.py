@@ -1,7 +1,7 @@
 """
 The saltext-shmguard package's entry points into Salt's loader (``salt.loader`` in the wheel's
-entry_points.txt): the directories that hold its execution and state modules, which are the
-formula's salt/formula/_modules/shmguard.py and salt/formula/_states/shmguard.py, copied into the
+entry_points.txt): the directories that hold its execution and state modules and its beacon,
+which are the formula's salt/formula/_modules, _states and _beacons/shmguard.py, copied into the
 wheel by salt/build-extension. The static shmguard build for the wheel's CPU is in ``bin/``.
 """
 
@@ -18,3 +18,8 @@ def get_module_dirs():
 def get_state_dirs():
     """State modules: ``shmguard.managed``, ``present``, ``ephemeral``, ``absent``."""
     return [os.path.join(PACKAGE, "states")]
+
+
+def get_beacon_dirs():
+    """Beacons: ``shmguard`` (drift of a target on the event bus, from ``shmguard watch``)."""
+    return [os.path.join(PACKAGE, "beacons")]

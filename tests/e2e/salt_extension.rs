@@ -103,6 +103,18 @@ fn salt_extension_wheel_works_with_a_master_and_no_sync() {
     let (found, _, text) = salt(&sb, &mconf, &["shmguard.locate"]);
     assert_eq!(found["binary"], ext_bin.as_str(), "{text}");
     assert_eq!(found["source"], "the saltext-shmguard package's build");
+    // The beacon too, through the wheel's beacons_dirs entry point.
+    let (beacons, _, text) = salt(
+        &sb,
+        &mconf,
+        &["beacons.list_available", "return_yaml=False"],
+    );
+    assert!(
+        beacons
+            .as_array()
+            .is_some_and(|b| b.contains(&Value::from("shmguard"))),
+        "{text}"
+    );
 
     let snap = sb.snapshot(&[&shm], &[&fstab]);
     let (dry, rc, text) = salt(&sb, &mconf, &["state.apply", "shm", "test=True"]);

@@ -612,3 +612,321 @@ fn salt_formula_places_the_build_from_an_http_source_checked_by_its_hash() {
     }
     drop(server);
 }
+
+/// The beacon (salt/formula/_beacons/shmguard.py) and the reactor (salt/reactor/shmguard.sls)
+/// with a real master and minion on localhost: a chmod 0755 of the minion's mount point (a
+/// fresh tmpfs in the sandbox's mount namespace) reaches the master's event bus as
+/// `salt/beacon/fleet-minion/shmguard/<path>` from the minion's `shmguard watch`, and the
+/// reactor's state.apply makes it 1777 again.
+#[test]
+fn salt_beacon_reports_drift_and_the_reactor_repairs_it() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=755");
+    let fstab = sb.file("fstab", b"");
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let formula = sb.path("formula");
+    sb.sh(&format!(
+        "cp -r {repo}/salt/formula {formula} && rm -rf {formula}/shmguard/files && \
+         mkdir -p {formula}/shmguard/files/x86_64 && cp {BIN} {formula}/shmguard/files/x86_64/shmguard && \
+         cd {formula}/shmguard/files/x86_64 && sha256sum shmguard > shmguard.sha256 && \
+         cp {repo}/salt/reactor/shmguard.sls {}",
+        sb.path("reactor.sls")
+    ));
+    let placed = sb.path("sbin/shmguard");
+    let pillar = formula_pillar(&sb, &placed, &shm, &fstab);
+    let (publish, ret) = free_ports();
+    let mconf = sb.path("master-conf");
+    let nconf = sb.path("minion-conf");
+    sb.sh(&format!("mkdir -p {mconf} {nconf}"));
+    sb.file(
+        "master-conf/master",
+        format!(
+            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {formula}\n{pillar}reactor:\n  - 'salt/beacon/*/shmguard/*':\n    - {reactor}\n",
+            root = sb.path("master-root"),
+            reactor = sb.path("reactor.sls"),
+        )
+        .as_bytes(),
+    );
+    sb.file(
+        "minion-conf/minion",
+        format!(
+            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\nbeacons:\n  shmguard:\n    - interval: 1\n",
+            root = sb.path("minion-root")
+        )
+        .as_bytes(),
+    );
+    let started = Instant::now();
+    let _master = Daemon::start(&sb, "salt-master", &mconf);
+    let _minion = Daemon::start(&sb, "salt-minion", &nconf);
+    loop {
+        let (ping, _, text) = salt(&sb, &mconf, &["test.ping"]);
+        if ping == true {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the minion did not answer within 90 s: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (sync, _, text) = salt(&sb, &mconf, &["saltutil.sync_all"]);
+    assert!(
+        sync["beacons"].to_string().contains("beacons.shmguard"),
+        "{text}"
+    );
+    // The formula places the binary and makes the mount point compliant.
+    let (real, rc, text) = salt(&sb, &mconf, &["state.apply", "shmguard"]);
+    assert_eq!(rc, 0, "{text}");
+    assert!(real.is_object(), "{text}");
+    assert_eq!(sb.mode(&shm), "1777");
+
+    // The master's event bus, watched from before the drift.
+    let bus = sb
+        .command(&salt_venv_bin("salt-run"))
+        .args([
+            "-c",
+            &mconf,
+            "state.event",
+            "tagmatch=salt/beacon/*/shmguard/*",
+            "count=1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The beacon's watch is running (started at its first call after the sync).
+    let watching = Instant::now();
+    while !sb
+        .sh("ps -eo args | grep -c '[s]hmguard watch --format json' || true")
+        .trim()
+        .ne("0")
+    {
+        assert!(
+            watching.elapsed() < Duration::from_secs(30),
+            "the beacon started no shmguard watch"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    sb.sh(&format!("chmod 0755 {shm}"));
+    let drifted = Instant::now();
+    let mut repaired = false;
+    while drifted.elapsed() < Duration::from_secs(60) {
+        if sb.mode(&shm) == "1777" {
+            repaired = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let line = {
+        let killer = std::thread::spawn({
+            let pid = bus.id();
+            move || {
+                std::thread::sleep(Duration::from_secs(20));
+                let _ = std::process::Command::new("kill")
+                    .arg(pid.to_string())
+                    .status();
+            }
+        });
+        let out = bus.wait_with_output().unwrap();
+        drop(killer);
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let tag = format!(
+        "salt/beacon/fleet-minion/shmguard/{}",
+        shm.trim_start_matches('/')
+    );
+    assert!(
+        line.starts_with(&tag),
+        "the drift on the master's bus: {line:?}"
+    );
+    // `TAG\tDATA` on one line, then the runner's own return.
+    let first = line.lines().next().unwrap_or_default();
+    let data: Value =
+        serde_json::from_str(first[tag.len()..].trim()).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    assert_eq!(data["event"], "drift", "{data}");
+    assert_eq!(data["path"], shm.as_str(), "{data}");
+    assert_eq!(data["id"], "fleet-minion", "{data}");
+    let id = shm.trim_start_matches('/').replace('/', "-");
+    assert!(
+        data["failing"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from(format!("{id}.mode.live"))),
+        "{data}"
+    );
+    assert!(
+        data["remedy"].as_str().unwrap().contains("shmguard apply"),
+        "{data}"
+    );
+    assert!(
+        repaired,
+        "the reactor did not make {shm} 1777 again within 60 s (mode {})",
+        sb.mode(&shm)
+    );
+    eprintln!(
+        "drift to repaired through beacon and reactor: {:.1} s",
+        drifted.elapsed().as_secs_f64()
+    );
+}
+
+/// contrib/shmguard-watch.service passes `systemd-analyze verify` (with ExecStart on this
+/// build), and the protections that would give the service its own mount or IPC namespace (a
+/// remount there sets nodev/nosuid/noexec on its copy only) stay off.
+#[test]
+fn systemd_unit_for_watch_verifies_and_keeps_the_host_namespaces() {
+    let sb = Sandbox::new();
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/contrib/shmguard-watch.service"
+    ))
+    .unwrap();
+    assert!(
+        unit.contains("ExecStart=/usr/local/sbin/shmguard watch "),
+        "{unit}"
+    );
+    for off in [
+        "ProtectSystem=no",
+        "ProtectHome=no",
+        "PrivateTmp=no",
+        "PrivateDevices=no",
+        "PrivateMounts=no",
+        "PrivateIPC=no",
+        "PrivateUsers=no",
+        "ProtectKernelTunables=no",
+    ] {
+        assert!(unit.lines().any(|l| l == off), "{off} missing");
+    }
+    for key in [
+        "ReadWritePaths=",
+        "ProtectKernelModules=",
+        "ProtectControlGroups=",
+    ] {
+        assert!(!unit.lines().any(|l| l.starts_with(key)), "{key} set");
+    }
+    let path = sb.file(
+        "shmguard-watch.service",
+        unit.replace("/usr/local/sbin/shmguard", BIN).as_bytes(),
+    );
+    let out = sb
+        .command("systemd-analyze")
+        .args(["verify", &path])
+        .output()
+        .expect("systemd-analyze not found: install systemd (apt-get install systemd)");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The beacon module on its own (loaded as Salt's loader would, with `__salt__` and `__opts__`),
+/// driving a real `shmguard watch` on a fresh tmpfs: validate() refuses bad configuration in
+/// words; a compliant start sends nothing; a chmod 0755 is exactly one drift event, tagged with
+/// the path; a watch that died is reported once and started again; close() stops it.
+#[test]
+fn salt_beacon_module_reads_its_watch_without_blocking_and_restarts_it() {
+    let sb = Sandbox::new();
+    let shm = sb.tmpfs("shm", "size=64m,mode=1777");
+    let fstab = sb.file(
+        "fstab",
+        format!("tmpfs {shm} tmpfs mode=1777 0 0\n").as_bytes(),
+    );
+    let cache = sb.path("cache");
+    let script = format!(
+        r#"
+import importlib.util, json, os, signal, time
+spec = importlib.util.spec_from_file_location("shmguard_beacon", "{repo}/salt/formula/_beacons/shmguard.py")
+b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)
+pillar = {{"shmguard:mounts": {{"{shm}": {{"mode": 1777, "fstab_path": "{fstab}"}}}}, "shmguard:binary": "{BIN}"}}
+b.__salt__ = {{"config.get": lambda k: pillar.get(k)}}
+b.__opts__ = {{"cachedir": "{cache}"}}
+out = {{}}
+out["bad"] = [b.validate({{"mounts": {{}}}}), b.validate([{{"mount": {{}}}}]), b.validate([{{"events": ["drfit"]}}])]
+out["good"] = b.validate([{{"interval": 1}}, {{"_beacon_name": "shmguard"}}])
+conf = [{{"interval": 1}}, {{"_beacon_name": "shmguard"}}]
+def calls(n):
+    evs = []
+    for _ in range(n):
+        evs += b.beacon(conf); time.sleep(0.3)
+    return evs
+out["start"] = calls(5)
+os.chmod("{shm}", 0o755)
+out["drift"] = calls(5)
+os.chmod("{shm}", 0o1777)
+out["back"] = calls(3)
+pid = b._WATCH["proc"].pid
+os.kill(pid, signal.SIGKILL); time.sleep(0.3)
+out["died"] = calls(3)
+out["restarted"] = b._WATCH["proc"].pid != pid and b._WATCH["proc"].poll() is None
+newpid = b._WATCH["proc"].pid
+b.close(conf)
+out["closed"] = not os.path.exists("/proc/%d/status" % newpid) or "zombie" in open("/proc/%d/status" % newpid).read()
+out["policy"] = json.load(open("{cache}/shmguard/beacon-policy.json"))
+print(json.dumps(out))
+"#,
+        repo = env!("CARGO_MANIFEST_DIR"),
+    );
+    let out = sb
+        .command("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for bad in v["bad"].as_array().unwrap() {
+        assert_eq!(bad[0], false, "{v}");
+    }
+    assert!(
+        v["bad"][1][1]
+            .as_str()
+            .unwrap()
+            .contains("unknown key(s) mount"),
+        "{v}"
+    );
+    assert_eq!(v["good"][0], true, "{v}");
+    assert_eq!(
+        v["start"],
+        serde_json::json!([]),
+        "compliant: nothing sent: {v}"
+    );
+    let drift = v["drift"].as_array().unwrap();
+    assert_eq!(drift.len(), 1, "one event for one chmod: {v}");
+    assert_eq!(drift[0]["event"], "drift");
+    assert_eq!(drift[0]["tag"], shm.trim_start_matches('/'));
+    assert_eq!(drift[0]["path"], shm.as_str());
+    let id = shm.trim_start_matches('/').replace('/', "-");
+    assert_eq!(
+        drift[0]["failing"],
+        serde_json::json!([format!("{id}.mode.live")]),
+        "{v}"
+    );
+    assert_eq!(
+        v["back"],
+        serde_json::json!([]),
+        "compliant is not sent: {v}"
+    );
+    let died = v["died"].as_array().unwrap();
+    assert_eq!(died.len(), 1, "the death reported once: {v}");
+    assert_eq!(died[0]["event"], "error");
+    assert_eq!(died[0]["tag"], "beacon", "{v}");
+    assert!(
+        died[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("shmguard watch exited with -9"),
+        "{v}"
+    );
+    assert_eq!(v["restarted"], true, "{v}");
+    assert_eq!(v["closed"], true, "{v}");
+    assert_eq!(
+        v["policy"],
+        serde_json::json!([{"fstab_path": fstab, "mode": "1777", "path": shm}]),
+        "the pillar's int mode as its octal digits: {v}"
+    );
+}
