@@ -698,7 +698,11 @@ fn salt_beacon_reports_drift_and_the_reactor_repairs_it() {
     // The beacon's watch is running (started at its first call after the sync).
     let watching = Instant::now();
     while !sb
-        .sh("ps -eo args | grep -c '[s]hmguard watch --format json' || true")
+        .sh(&format!(
+            // this minion's watch (its policy is in this minion's cachedir), not another test's
+            "ps -eo args | grep '[s]hmguard watch --format json' | grep -cF -- {} || true",
+            sb.path("minion-root")
+        ))
         .trim()
         .ne("0")
     {
