@@ -169,8 +169,9 @@ fn clients_another_user_one_queue_remedy_names_a_used_up_rlimit_too() {
     // nothing is left for a second one, which only an attempt shows
     let low = "prlimit --msgqueue=82900:819200";
     m.sb.sh(&format!(
-        "{low} setpriv --reuid=65534 --regid=65534 --clear-groups {} -c \"import posix_ipc as p; p.MessageQueue('/held', p.O_CREX, max_messages=10, max_message_size=8192)\"",
-        crate::clients::venv_python()
+        "{low} setpriv --reuid=65534 --regid=65534 --clear-groups env {} -c \"import posix_ipc as p; p.MessageQueue('/held', p.O_CREX, max_messages=10, max_message_size=8192)\"",
+        // the Python nobody can reach from any clone (not the checkout's venv)
+        crate::clients::python_for_nobody()
     ));
     m.sb.sh("echo 4 > /proc/sys/fs/mqueue/msg_max");
     assert!(!m.works(&MQ, low));
