@@ -70,7 +70,9 @@ options:
     type: int
   program:
     description:
-      - "What the programs make in /dev/shm (C(shmguard audit --program)): the multiprocessing profile's free inodes and space (and the probe's) fail when it cannot be made, warn below the recommended headroom beyond it; probe or not."
+      - "What the programs make in /dev/shm (C(shmguard audit --program)), probe or not."
+      - "The multiprocessing profile's free inodes and space (and the probe's) fail when it cannot be made,
+         and warn below the recommended headroom beyond it."
       - "C(lock) a multiprocessing.Lock (2 free inodes), C(queue) a Queue (4), C(executor) a ProcessPoolExecutor (6), C(pool) a Pool (7)."
     type: str
     choices: [lock, queue, executor, pool]
