@@ -7,12 +7,12 @@
 //! changes, the run makes them, a second run changes nothing, the audit goes through
 //! `shmguard report` with its remedies, and a stray `shmguard` on PATH never runs.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::salt::{only_state, salt_venv_bin};
-use crate::salt_fleet::{Daemon, free_ports, salt};
+use crate::salt_fleet::{master_and_minion, salt};
 use crate::sandbox::{BIN, Sandbox};
 
 #[test]
@@ -59,45 +59,14 @@ fn salt_extension_wheel_works_with_a_master_and_no_sync() {
         )
         .as_bytes(),
     );
-    let (publish, ret) = free_ports();
-    let (mconf, nconf) = (sb.path("master-conf"), sb.path("minion-conf"));
-    sb.sh(&format!("mkdir -p {mconf} {nconf}"));
-    sb.file(
-        "master-conf/master",
-        format!(
-            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {srv}\n",
-            root = sb.path("master-root")
-        )
-        .as_bytes(),
-    );
-    sb.file(
-        "minion-conf/minion",
-        format!(
-            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\n",
-            root = sb.path("minion-root")
-        )
-        .as_bytes(),
-    );
     let path = format!("{stray}:{}", std::env::var("PATH").unwrap_or_default());
     let started = Instant::now();
-    let _master = Daemon::start(&sb, "salt-master", &mconf);
-    let _minion = Daemon::start_with_env(
+    let (mconf, _master, _minion) = master_and_minion(
         &sb,
-        "salt-minion",
-        &nconf,
+        &format!("file_roots:\n  base:\n    - {srv}\n"),
+        "",
         &[("PYTHONPATH", site.as_str()), ("PATH", path.as_str())],
     );
-    loop {
-        let (ping, _, text) = salt(&sb, &mconf, &["test.ping"]);
-        if ping == true {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "the minion did not answer within 90 s: {text}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
 
     // No sync: the extension's modules are there, and run the extension's build.
     let (found, _, text) = salt(&sb, &mconf, &["shmguard.locate"]);

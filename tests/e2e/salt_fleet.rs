@@ -327,6 +327,55 @@ pub fn free_ports() -> (u16, u16) {
 
 /// A Salt daemon in its own PID namespace inside the sandbox: killing the returned process
 /// (unshare, by PID) kills the daemon and every process it forked.
+/// A salt-master and one minion (`fleet-minion`) on loopback, each in its own namespaces, with
+/// `master_extra`/`minion_extra` appended to their configs and `env` for the minion; returns
+/// the master's config dir once the minion answers test.ping (within 90 s).
+pub fn master_and_minion(
+    sb: &Sandbox,
+    master_extra: &str,
+    minion_extra: &str,
+    env: &[(&str, &str)],
+) -> (String, Daemon, Daemon) {
+    let (publish, ret) = free_ports();
+    let (mconf, nconf) = (sb.path("master-conf"), sb.path("minion-conf"));
+    sb.sh(&format!("mkdir -p {mconf} {nconf}"));
+    sb.file(
+        "master-conf/master",
+        format!(
+            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\n{master_extra}",
+            root = sb.path("master-root")
+        )
+        .as_bytes(),
+    );
+    sb.file(
+        "minion-conf/minion",
+        format!(
+            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\n{minion_extra}",
+            root = sb.path("minion-root")
+        )
+        .as_bytes(),
+    );
+    let started = Instant::now();
+    let master = Daemon::start(sb, "salt-master", &mconf);
+    let minion = Daemon::start_with_env(sb, "salt-minion", &nconf, env);
+    loop {
+        let (ping, _, text) = salt(sb, &mconf, &["test.ping"]);
+        if ping == true {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the minion did not answer within 90 s: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!(
+        "minion answered after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    (mconf, master, minion)
+}
+
 pub struct Daemon(Child);
 
 impl Daemon {
@@ -399,43 +448,12 @@ fn salt_master_and_minion_on_localhost_apply_a_state_and_audit() {
             "{shm}:\n  shmguard.managed:\n    - mode: \"1777\"\n    - size: 128m\n    - options: [nodev, nosuid]\n    - fstab_path: {fstab}\n"
         ),
     );
-    let (publish, ret) = free_ports();
-    let mconf = sb.path("master-conf");
-    let nconf = sb.path("minion-conf");
-    sb.sh(&format!("mkdir -p {mconf} {nconf}"));
-    sb.file(
-        "master-conf/master",
-        format!(
-            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {srv}\n    - {formula}\n{pillar}",
-            root = sb.path("master-root")
-        )
-        .as_bytes(),
-    );
-    sb.file(
-        "minion-conf/minion",
-        format!(
-            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\n",
-            root = sb.path("minion-root")
-        )
-        .as_bytes(),
-    );
     let started = Instant::now();
-    let _master = Daemon::start(&sb, "salt-master", &mconf);
-    let _minion = Daemon::start(&sb, "salt-minion", &nconf);
-    loop {
-        let (ping, _, text) = salt(&sb, &mconf, &["test.ping"]);
-        if ping == true {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "the minion did not answer within 90 s: {text}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    eprintln!(
-        "minion answered after {:.1} s",
-        started.elapsed().as_secs_f64()
+    let (mconf, _master, _minion) = master_and_minion(
+        &sb,
+        &format!("file_roots:\n  base:\n    - {srv}\n    - {formula}\n{pillar}"),
+        "",
+        &[],
     );
     let (sync, _, text) = salt(&sb, &mconf, &["saltutil.sync_all"]);
     assert!(
@@ -634,41 +652,15 @@ fn salt_beacon_reports_drift_and_the_reactor_repairs_it() {
     ));
     let placed = sb.path("sbin/shmguard");
     let pillar = formula_pillar(&sb, &placed, &shm, &fstab);
-    let (publish, ret) = free_ports();
-    let mconf = sb.path("master-conf");
-    let nconf = sb.path("minion-conf");
-    sb.sh(&format!("mkdir -p {mconf} {nconf}"));
-    sb.file(
-        "master-conf/master",
-        format!(
-            "root_dir: {root}\ninterface: 127.0.0.1\npublish_port: {publish}\nret_port: {ret}\nauto_accept: True\nfile_roots:\n  base:\n    - {formula}\n{pillar}reactor:\n  - 'salt/beacon/*/shmguard/*':\n    - {reactor}\n",
-            root = sb.path("master-root"),
+    let (mconf, _master, _minion) = master_and_minion(
+        &sb,
+        &format!(
+            "file_roots:\n  base:\n    - {formula}\n{pillar}reactor:\n  - 'salt/beacon/*/shmguard/*':\n    - {reactor}\n",
             reactor = sb.path("reactor.sls"),
-        )
-        .as_bytes(),
+        ),
+        "beacons:\n  shmguard:\n    - interval: 1\n",
+        &[],
     );
-    sb.file(
-        "minion-conf/minion",
-        format!(
-            "id: fleet-minion\nroot_dir: {root}\nmaster: 127.0.0.1\nmaster_port: {ret}\npublish_port: {publish}\nacceptance_wait_time: 1\nrandom_reauth_delay: 0\nbeacons:\n  shmguard:\n    - interval: 1\n",
-            root = sb.path("minion-root")
-        )
-        .as_bytes(),
-    );
-    let started = Instant::now();
-    let _master = Daemon::start(&sb, "salt-master", &mconf);
-    let _minion = Daemon::start(&sb, "salt-minion", &nconf);
-    loop {
-        let (ping, _, text) = salt(&sb, &mconf, &["test.ping"]);
-        if ping == true {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "the minion did not answer within 90 s: {text}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
     let (sync, _, text) = salt(&sb, &mconf, &["saltutil.sync_all"]);
     assert!(
         sync["beacons"].to_string().contains("beacons.shmguard"),
