@@ -817,6 +817,84 @@ fn systemd_unit_for_watch_verifies_and_keeps_the_host_namespaces() {
     );
 }
 
+/// A watch that cannot run (here: a binary that exits 1 at once, as a bad policy or another
+/// CPU's build would) is not started again at every call of the beacon: after its first death
+/// it is started at once, then after 1, 2, 4, ... seconds; its error is one event. Over 4.5 s of
+/// calls every 0.1 s, a beacon without the delay would start it ~45 times.
+#[test]
+fn salt_beacon_backs_off_a_watch_that_keeps_exiting() {
+    let sb = Sandbox::new();
+    let cache = sb.path("cache");
+    let fails = sb.file("fails", b"#!/bin/sh\necho \"cannot watch\" >&2\nexit 1\n");
+    assert!(
+        sb.command("chmod")
+            .args(["0755", &fails])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let script = format!(
+        r#"
+import importlib.util, json, time
+spec = importlib.util.spec_from_file_location("shmguard_beacon", "{repo}/salt/formula/_beacons/shmguard.py")
+b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)
+b.__salt__ = {{"config.get": lambda k: None}}
+b.__opts__ = {{"cachedir": "{cache}"}}
+starts = []
+real_start = b._start
+def counted(*a):
+    starts.append(time.monotonic()); real_start(*a)
+b._start = counted
+conf = [{{"interval": 1}}, {{"binary": "{fails}"}}, {{"profile": "cis"}}]
+evs = []
+end = time.monotonic() + 4.5
+while time.monotonic() < end:
+    evs += b.beacon(conf); time.sleep(0.1)
+b.close(conf)
+print(json.dumps({{"starts": [round(s - starts[0], 2) for s in starts], "events": evs}}))
+"#,
+        repo = env!("CARGO_MANIFEST_DIR"),
+    );
+    let out = sb
+        .command("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let starts = v["starts"].as_array().unwrap();
+    // 0, ~0.1 (at once after the first death), ~1.2 (1 s), ~3.3 (2 s); the next is at ~7.4.
+    assert!(
+        (3..=5).contains(&starts.len()),
+        "started {} times in 4.5 s: {v}",
+        starts.len()
+    );
+    let gaps: Vec<f64> = starts
+        .windows(2)
+        .map(|w| w[1].as_f64().unwrap() - w[0].as_f64().unwrap())
+        .collect();
+    assert!(
+        gaps.windows(2).all(|g| g[1] >= g[0]),
+        "the delay grows: {v}"
+    );
+    let events = v["events"].as_array().unwrap();
+    assert_eq!(
+        events.len(),
+        1,
+        "one error event while the same error lasts: {v}"
+    );
+    let error = events[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("shmguard watch exited with 1: cannot watch"),
+        "{v}"
+    );
+    assert!(error.contains("growing delay of up to 60 s"), "{v}");
+}
+
 /// The beacon module on its own (loaded as Salt's loader would, with `__salt__` and `__opts__`),
 /// driving a real `shmguard watch` on a fresh tmpfs: validate() refuses bad configuration in
 /// words; a compliant start sends nothing; a chmod 0755 is exactly one drift event, tagged with

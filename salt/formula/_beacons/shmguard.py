@@ -2,9 +2,12 @@
 Beacon ``shmguard``: reports on the minion's event bus when a /dev/shm or /dev/mqueue target
 drifts from its policy, within a second of the change, at no cost between changes.
 
-It keeps one long-lived ``shmguard watch --format json`` running (started at the first call,
-started again when it died or when the configuration changed) and, at each call of the beacon
-(every ``interval`` seconds, default 1), reads the lines it printed since, without blocking.
+It keeps one long-lived ``shmguard watch --format json`` running and, at each call of the
+beacon (every ``interval`` seconds, default 1), reads the lines it printed since, without
+blocking. The watch is started at the first call and again when the configuration changed or
+when it died: at once the first time, then after 1, 2, 4, ... seconds (at most a minute) while
+it keeps dying within a minute of its start, so a watch that cannot run is not started every
+second.
 Each ``drift``, ``error`` and ``flapping`` line (and an ``initial`` one that is not compliant)
 becomes one event tagged ``salt/beacon/<minion id>/shmguard/<path>`` (the mount point without
 its leading slash), with the watch's fields: ``event``, ``path``, ``failing`` (check ids),
@@ -38,6 +41,7 @@ import json
 import logging
 import os
 import subprocess
+import time
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,13 @@ _KEYS = ("mounts", "profile", "events", "binary", "sysctl_interval", "interval")
 _SALT_KEYS = ("enabled", "beacon_module", "disable_during_state_run", "run_once", "_beacon_name")
 _FORMULA_BINARY = "/usr/local/sbin/shmguard"
 
-# The running watch: {"proc", "argv", "buf", "log"}; one per minion process.
+# The running watch: {"proc", "argv", "buf", "log", "started"}; one per minion process.
 _WATCH = {}
+# Restarts of a watch that keeps dying: {"failures": n, "not_before": monotonic time}. A watch
+# that exits at once (a bad policy, a build for another CPU) is started again after 0, 1, 2, 4,
+# ... seconds, at most every RETRY_MAX, instead of at every call of the beacon (every second).
+_RETRY = {}
+RETRY_MAX = 60
 
 
 def __virtual__():
@@ -169,14 +178,25 @@ def _stop():
 
 
 def _start(argv, argv_key, cachedir):
+    # A profile-only configuration writes no policy file: the directory may not exist yet.
+    os.makedirs(cachedir, mode=0o700, exist_ok=True)
     logpath = os.path.join(cachedir, "beacon-watch.log")
     with open(logpath, "wb") as err:
         proc = subprocess.Popen(  # pylint: disable=consider-using-with
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, close_fds=True
         )
     os.set_blocking(proc.stdout.fileno(), False)
-    _WATCH.update(proc=proc, argv=argv_key, buf=b"", log=logpath)
+    _WATCH.update(proc=proc, argv=argv_key, buf=b"", log=logpath, started=time.monotonic())
     log.info("shmguard beacon: started %s (pid %s)", " ".join(argv), proc.pid)
+
+
+def _died(now):
+    """Counts a death of the watch: one that ran less than RETRY_MAX seconds adds to the delay
+    before the next start, one that ran longer starts the count again."""
+    ran = now - _WATCH.get("started", now)
+    failures = _RETRY.get("failures", 0) + 1 if ran < RETRY_MAX else 1
+    delay = 0 if failures == 1 else min(RETRY_MAX, 2 ** (failures - 2))
+    _RETRY.update(failures=failures, not_before=now + delay)
 
 
 def _read_lines():
@@ -235,8 +255,10 @@ def beacon(config):
     proc = _WATCH.get("proc")
     if proc is not None and _WATCH.get("argv") != argv_key:
         _stop()
+        _RETRY.clear()
         proc = None
     if proc is not None and proc.poll() is not None:
+        _died(time.monotonic())
         lines = _read_lines()
         events += _events(lines, wanted)
         try:
@@ -244,18 +266,26 @@ def beacon(config):
                 why = f.read()[-2000:].decode("utf-8", "replace").strip()
         except OSError:
             why = ""
-        ev = _error_event("", "shmguard watch exited with {}: {} (started again)".format(proc.returncode, why))
+        ev = _error_event(
+            "",
+            "shmguard watch exited with {}: {} (started again, after a growing delay of up to {} s while it keeps exiting)".format(
+                proc.returncode, why, RETRY_MAX
+            ),
+        )
         _stop()
         if ev:
             _WATCH["last_error"] = ev["error"]
             events.append(ev)
         proc = None
+    if proc is None and time.monotonic() < _RETRY.get("not_before", 0):
+        return events
     if proc is None:
         try:
             _start(argv, argv_key, cachedir)
         except OSError as exc:
             # Not executable, another CPU's build (ENOEXEC), the cachedir unwritable.
             _stop()
+            _died(time.monotonic())
             ev = _error_event("", "shmguard beacon: cannot start {}: {}".format(" ".join(argv), exc))
             return events + ([ev] if ev else [])
     lines = _read_lines()
@@ -291,3 +321,4 @@ def _events(lines, wanted):
 def close(config):  # pylint: disable=unused-argument
     """Stops the watch when the beacon is disabled, deleted or the minion stops."""
     _stop()
+    _RETRY.clear()
