@@ -79,9 +79,9 @@ pub fn checks(d: &Desired, files_only: bool) -> Vec<Check> {
         for flag in &d.flags {
             add(flag.name().into(), &|s| s.flags = vec![*flag]);
         }
-        // A read-only mount is drift unless `ro` is asked for (apply remounts it read-write).
-        let asked = d.flags.contains(&Flag::Ro) || d.flags.contains(&Flag::Rw);
-        if scope == "live" && d.writable && !asked {
+        // A read-only mount is drift unless `ro` is asked for (apply remounts it read-write),
+        // and so is a line that mounts it read-only at boot (apply drops its `ro`).
+        if asks_writable(d) {
             add("rw".into(), &|s| s.flags = vec![Flag::Rw]);
         }
         if scope == "live" {
@@ -110,6 +110,12 @@ pub fn checks(d: &Desired, files_only: bool) -> Vec<Check> {
         });
     }
     out
+}
+
+/// Whether the target gets `rw` checks of its own: read-write is part of its desired state
+/// (`Desired::writable`) without `ro` or `rw` asked for (those have their own checks).
+fn asks_writable(d: &Desired) -> bool {
+    d.writable && !d.flags.contains(&Flag::Ro) && !d.flags.contains(&Flag::Rw)
 }
 
 fn limit(name: &str, v: u64) -> MqueueLimits {
@@ -236,6 +242,9 @@ pub fn boot_checks(
     for flag in &d.flags {
         let words = m.flags.words().join(",");
         push(flag.name(), m.flags.satisfies(*flag), words);
+    }
+    if asks_writable(d) {
+        push("rw", !m.flags.read_only, m.flags.words().join(","));
     }
     // Say which way boot was assumed to go, also when it passes.
     out[0].detail = format!("{how}; {line}");

@@ -9,7 +9,7 @@ use crate::plan::boot::{BootPath, PID1_DEV_SHM, from_options};
 use crate::plan::live::{inodes_text, wanted_pages};
 use crate::plan::{Plan, PlanError, replace_file};
 use crate::spec::{
-    Atime, Desired, FsType, Host, Mode, MountFlags, OptionBits, Quantity, SizeTarget, State,
+    Atime, Desired, Flag, FsType, Host, Mode, MountFlags, OptionBits, Quantity, SizeTarget, State,
 };
 
 /// Index of the last `key=` word.
@@ -130,7 +130,9 @@ fn set_flags(words: &mut Vec<String>, target: MountFlags, ways: Ways) {
 /// any other is the live mount's (when mounted; `ro` excepted, which only a request puts in
 /// fstab), so a line shmguard writes never loses what the running system holds; without a
 /// live mount it is what the line gives now, or what boot gives without a line. A security
-/// flag (nosuid, nodev, noexec) the line has is never dropped unless asked.
+/// flag (nosuid, nodev, noexec) the line has is never dropped unless asked. A line's `ro` is
+/// dropped unless `ro` is asked for, as a read-only live mount is remounted read-write
+/// (`Desired::writable`): otherwise every boot would bring the drift back.
 pub(super) fn line_target(
     d: &Desired,
     live: Option<&MountFlags>,
@@ -149,6 +151,9 @@ pub(super) fn line_target(
         t.nosuid |= now.nosuid;
         t.nodev |= now.nodev;
         t.noexec |= now.noexec;
+    }
+    if d.writable && !d.flags.contains(&Flag::Ro) {
+        t.read_only = false;
     }
     d.flags.iter().fold(t, |f, fl| f.with(*fl))
 }

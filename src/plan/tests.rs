@@ -556,6 +556,30 @@ fn issue_22_ro_asked_for_keeps_a_read_only_mount() {
 }
 
 #[test]
+fn an_fstab_ro_is_dropped_unless_ro_is_asked_for_or_boot_would_bring_the_drift_back() {
+    let live = live_from("mountinfo/systemd-host.mountinfo", "/dev/shm", 0o1777);
+    let line = b"tmpfs /dev/shm tmpfs ro,nosuid,nodev,mode=1777 0 0\n";
+    let o = observed(Some(live), line);
+    let p = plan(&desired(json!({"options": "nodev"})), &o).unwrap();
+    assert_eq!(
+        fstab_after(&p),
+        "tmpfs /dev/shm tmpfs nosuid,nodev,mode=1777,strictatime 0 0\n",
+        "{:?}",
+        summaries(&p)
+    );
+    let asked = plan(
+        &desired(json!({"options": "ro,nodev", "state": "present"})),
+        &o,
+    )
+    .unwrap();
+    assert!(
+        fstab_after(&asked).starts_with("tmpfs /dev/shm tmpfs ro,nosuid,nodev,"),
+        "ro asked for: the line keeps it: {:?}",
+        summaries(&asked)
+    );
+}
+
+#[test]
 fn issue_22_present_leaves_the_live_mount_alone() {
     let o = observed(Some(read_only_shm(0o1777)), b"");
     let p = plan(&desired(json!({"state": "present"})), &o).unwrap();

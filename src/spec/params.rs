@@ -75,7 +75,8 @@ pub struct Params {
     /// Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
     /// relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime.
     /// A comma-separated string is accepted too. Without ro, a read-only live mount is drift:
-    /// it is remounted read-write (mount and filesystem) before anything else.
+    /// it is remounted read-write (mount and filesystem) before anything else, and an ro in
+    /// the fstab line is dropped.
     #[serde(
         default,
         deserialize_with = "de_options",

@@ -93,7 +93,7 @@ fn cis_profile_passes_on_a_hardened_dev_shm_and_fails_on_a_drifted_one() {
     );
     let (code, v) = json_audit(&sb, &["--profile", "cis", "--fstab", &fstab]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["summary"]["checks"], 13, "live, fstab and boot: {v}");
+    assert_eq!(v["summary"]["checks"], 15, "live, fstab and boot: {v}");
     let nodev = &v["targets"][0]["checks"]
         .as_array()
         .unwrap()
@@ -300,6 +300,7 @@ fn policy_files_hold_one_target_or_a_list_and_bad_ones_exit_1() {
             "dev-shm.size.live",
             "dev-shm.fstab.fstab",
             "dev-shm.size.fstab",
+            "dev-shm.rw.fstab",
             "dev-shm.mounted.boot"
         ]
     );
@@ -334,14 +335,14 @@ fn root_audits_an_image_s_files_without_live_checks() {
     sb.sh(&format!("mkdir -p {image}/etc && printf 'tmpfs /dev/shm tmpfs nodev,nosuid,noexec 0 0\\n' > {image}/etc/fstab"));
     let (code, v) = json_audit(&sb, &["--profile", "cis", "--root", &image]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["summary"]["checks"], 8, "fstab and boot checks only: {v}");
+    assert_eq!(v["summary"]["checks"], 10, "fstab and boot checks only: {v}");
     sb.sh(&format!("printf '# nothing\\n' > {image}/etc/fstab"));
     let (code, v) = json_audit(&sb, &["--profile", "cis", "--root", &image]);
     assert_eq!(code, 2);
     assert_eq!(
         failing(&v).len(),
-        5,
-        "4 fstab checks, and boot does not mount it: {v}"
+        6,
+        "5 fstab checks (rw among them), and boot does not mount it: {v}"
     );
 }
 

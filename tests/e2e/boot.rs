@@ -318,3 +318,61 @@ fn audit_boot_checks_agree_with_the_real_boot() {
     let booted = audit(&sb);
     assert_eq!(booted["compliant"], true, "{booted}");
 }
+
+/// A line that mounts /dev/shm read-only at boot is drift, as a read-only live mount is: the
+/// audit fails its `rw` fstab and boot checks (and, once mount(8) has played that boot, the
+/// live one), and apply drops the `ro`, so both boots give a writable /dev/shm.
+#[test]
+fn boot_of_a_read_only_line_is_drift_and_apply_drops_its_ro() {
+    let line = case(
+        "mode=1777,nodev,nosuid,noexec",
+        "",
+        "tmpfs /dev/shm tmpfs ro,nodev,nosuid,noexec 0 0\n",
+        &["-o", "nodev,nosuid,noexec"],
+        FLAGS,
+    );
+    assert!(
+        !line
+            .split_whitespace()
+            .nth(3)
+            .unwrap()
+            .split(',')
+            .any(|w| w == "ro"),
+        "{line}"
+    );
+
+    let sb = Sandbox::new();
+    sb.private_dev();
+    sb.tmpfs_over("/dev/shm", PID1_SHM);
+    let f = sb.file(
+        "fstab",
+        b"tmpfs /dev/shm tmpfs ro,nodev,nosuid,noexec 0 0\n",
+    );
+    let audit = |sb: &Sandbox| -> (Vec<String>, Value) {
+        let out = sb.run(&[
+            "audit",
+            "--profile",
+            "cis",
+            "--fstab",
+            &f,
+            "--init",
+            "systemd",
+            "--format",
+            "json",
+        ]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (crate::audit::failing(&v), v)
+    };
+    sb.sh("mount -n -o remount,noexec /dev/shm");
+    let (failing, v) = audit(&sb);
+    assert_eq!(failing, ["dev-shm.rw.fstab", "dev-shm.rw.boot"], "{v}");
+    // What the prediction said, mount(8) does: that boot leaves /dev/shm read-only.
+    play(&sb, "/dev/shm", &f, "systemd");
+    assert!(
+        sb.mountinfo("/dev/shm").contains(" /dev/shm ro,"),
+        "{}",
+        sb.mountinfo("/dev/shm")
+    );
+    let (failing, v) = audit(&sb);
+    assert!(failing.contains(&"dev-shm.rw.live".to_string()), "{v}");
+}

@@ -108,9 +108,11 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
                 .chain(FLAGS.iter().map(move |f| format!("dev-shm.{f}.{s}")))
         })
         .collect();
-    // every host's /dev/shm is read-write: the cis profile's rw check passes everywhere
-    ids.push("dev-shm.rw.live".into());
-    assert_eq!(ids.len(), 13);
+    // every host's /dev/shm and fstab line are read-write: the cis profile's rw checks pass
+    for s in ["live", "fstab", "boot"] {
+        ids.push(format!("dev-shm.rw.{s}"));
+    }
+    assert_eq!(ids.len(), 15);
 
     // json
     let (code, out, err) = report(&sb, "json", &files);
@@ -119,7 +121,7 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
     assert_eq!(
         v["summary"],
         json!({"hosts": 12, "audited": 12, "compliant_hosts": 1, "warned_hosts": 0,
-               "drifted_hosts": 11, "error_hosts": 0, "unreachable_hosts": 0, "checks": 13})
+               "drifted_hosts": 11, "error_hosts": 0, "unreachable_hosts": 0, "checks": 15})
     );
     let order: Vec<usize> = v["hosts"]
         .as_array()
@@ -163,7 +165,7 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
     for i in 0..HOSTS {
         assert_eq!(
             parsed[&host(i)],
-            (13, expected_failures(i).len()),
+            (15, expected_failures(i).len()),
             "{}",
             host(i)
         );
@@ -176,7 +178,7 @@ fn fleet_of_12_namespaced_hosts_is_counted_right_in_every_format() {
         out.lines()
             .filter(|l| l.starts_with("shmguard_fleet_check{"))
             .count(),
-        HOSTS * 13
+        HOSTS * 15
     );
     for i in 0..HOSTS {
         for id in &ids {
@@ -499,7 +501,7 @@ fn report_lists_compliant_drifted_no_fstab_error_and_unreachable_hosts_in_every_
     assert_eq!(
         v["summary"],
         json!({"hosts": 5, "audited": 3, "compliant_hosts": 1, "warned_hosts": 0,
-               "drifted_hosts": 2, "error_hosts": 1, "unreachable_hosts": 1, "checks": 13})
+               "drifted_hosts": 2, "error_hosts": 1, "unreachable_hosts": 1, "checks": 15})
     );
     let hosts: BTreeMap<&str, &Value> = v["hosts"]
         .as_array()
@@ -590,10 +592,11 @@ fn report_lists_compliant_drifted_no_fstab_error_and_unreachable_hosts_in_every_
     said_why(&err);
     let suites = python_junit(&out);
     assert_eq!(suites.len(), 5, "{out}");
-    assert_eq!(suites["host-ok"], (13, 0, 0, vec![]));
-    assert_eq!(suites["host-drift"], (13, 1, 0, vec![]));
-    // live 5 (rw included), fstab 4 (all failing: no fstab), boot 1 (no mount: failing)
-    assert_eq!(suites["host-nofstab"], (10, 5, 0, vec![]));
+    assert_eq!(suites["host-ok"], (15, 0, 0, vec![]));
+    assert_eq!(suites["host-drift"], (15, 1, 0, vec![]));
+    // live 5 (rw included), fstab 5 (rw included; all failing: no fstab), boot 1 (no mount:
+    // failing)
+    assert_eq!(suites["host-nofstab"], (11, 6, 0, vec![]));
     assert_eq!(suites["host-error"], (1, 0, 1, vec!["error".to_string()]));
     assert_eq!(
         suites["host-gone"],

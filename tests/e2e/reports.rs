@@ -180,8 +180,8 @@ fn xccdf_of_a_compliant_and_a_drifted_host_is_validated_and_rendered_by_oscap() 
         }
         assert_eq!(
             xml.matches("<Rule ").count(),
-            13,
-            "the cis checks and rw (live)"
+            15,
+            "the cis checks and rw (live, fstab, boot)"
         );
         assert!(xml.contains(&format!("<target>{}</target>", v["host"].as_str().unwrap())));
         for flag in FLAGS {

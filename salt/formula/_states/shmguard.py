@@ -315,8 +315,8 @@ def managed(
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
         comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
-        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
-        flag managed).
+        is remounted read-write (mount and filesystem) before anything else, and an ro in the
+        fstab line is dropped. Default: [] (no flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -429,8 +429,8 @@ def present(
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
         comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
-        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
-        flag managed).
+        is remounted read-write (mount and filesystem) before anything else, and an ro in the
+        fstab line is dropped. Default: [] (no flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -543,8 +543,8 @@ def ephemeral(
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
         comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
-        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
-        flag managed).
+        is remounted read-write (mount and filesystem) before anything else, and an ro in the
+        fstab line is dropped. Default: [] (no flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
@@ -655,8 +655,8 @@ def absent(
         Mount flags that must hold live and in fstab: nodev, nosuid, noexec, ro, noatime,
         relatime, strictatime, nodiratime, or their opposites rw, dev, suid, exec, diratime. A
         comma-separated string is accepted too. Without ro, a read-only live mount is drift: it
-        is remounted read-write (mount and filesystem) before anything else. Default: [] (no
-        flag managed).
+        is remounted read-write (mount and filesystem) before anything else, and an ro in the
+        fstab line is dropped. Default: [] (no flag managed).
 
     queues_max
         mqueue only: /proc/sys/fs/mqueue/queues_max (0 to 2147483647), set live and persisted in
