@@ -245,3 +245,42 @@ fn status_audit_and_apply_check_read_no_mountinfo() {
         );
     }
 }
+
+/// Container detection looks at the mount roots of the files runtimes bind-mount (statmount),
+/// not the whole mountinfo: a file from a kubelet pod directory bind-mounted on /etc/hosts (in
+/// the sandbox's own mount namespace) marks a Kubernetes pod, and the lever the audit names is
+/// the pod spec's, through statmount and through mountinfo alike.
+#[test]
+fn a_kubelet_file_bind_mounted_on_etc_hosts_marks_a_pod_through_statmount() {
+    let sb = Sandbox::new();
+    sb.private_dev();
+    sb.tmpfs_over("/dev/shm", "mode=1777,size=64m");
+    let pod = sb.path("var/lib/kubelet/pods/0f1e2d3c/etc-hosts");
+    sb.sh(&format!(
+        "mkdir -p $(dirname {pod}) && echo '127.0.0.1 localhost' > {pod} && mount -n --bind {pod} /etc/hosts"
+    ));
+    let policy = sb.file(
+        "policy.json",
+        br#"{"path": "/dev/shm", "state": "ephemeral", "min_size": "128m"}"#,
+    );
+    for forced in [false, true] {
+        let mut c = sb.command(BIN);
+        c.args(["audit", "--policy", &policy, "--format", "json"])
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("SHMGUARD_CONTAINER_ROOT");
+        if forced {
+            c.env("SHMGUARD_OBSERVE", "mountinfo");
+        } else {
+            c.env_remove("SHMGUARD_OBSERVE");
+        }
+        let out = c.output().unwrap();
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        let detail = v["targets"][0]["checks"][1]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("inside a Kubernetes container")
+                && detail.contains("emptyDir: {medium: Memory, sizeLimit: 128Mi}"),
+            "forced mountinfo {forced}: {detail}"
+        );
+    }
+}
