@@ -182,6 +182,11 @@ pub struct Raw {
 /// statmount of the mount with unique id `id`. None: this kernel cannot answer it completely
 /// (no statmount, a flag it does not know, a field it cannot vouch for).
 pub fn statmount(id: u64) -> Option<Raw> {
+    statmount_from(id, 512)
+}
+
+/// statmount with a first buffer of `words` u64s (at least the header's 64).
+fn statmount_from(id: u64, words: usize) -> Option<Raw> {
     let req = MntIdReq {
         size: MNT_ID_REQ_SIZE_VER0,
         spare: 0,
@@ -190,8 +195,12 @@ pub fn statmount(id: u64) -> Option<Raw> {
     };
     // u64 words: the buffer is aligned for the header. 4 KiB holds any mount shmguard manages;
     // a longer answer (EOVERFLOW) is asked again with a buffer twice the size.
-    let mut buf: Vec<u64> = vec![0; 512];
-    loop {
+    let mut buf: Vec<u64> = vec![0; words.max(HEADER / 8)];
+    // Bounded: an interrupted call is tried again a few times, then mountinfo answers.
+    for attempt in 0.. {
+        if attempt == 16 {
+            return None;
+        }
         let bytes = buf.len() * 8;
         // SAFETY: `req` is a valid mnt_id_req of the size it declares; `buf` is writable for
         // `bytes` bytes; the kernel writes no more than that (EOVERFLOW otherwise).
@@ -606,5 +615,24 @@ mod tests {
             translate(&header(REQUIRED & !STATMOUNT_MNT_POINT, 0), strings),
             None
         );
+    }
+
+    #[test]
+    fn a_buffer_too_small_for_the_strings_is_grown_until_they_fit() {
+        // The mount this test runs in, read-only. Before Linux 6.8 there is no statmount: the
+        // fallback's answer (None) is then what both give.
+        let big = reach(Path::new("/"), true)
+            .ok()
+            .flatten()
+            .and_then(|r| statmount(r.unique_id));
+        let small = reach(Path::new("/"), true)
+            .ok()
+            .flatten()
+            .and_then(|r| statmount_from(r.unique_id, HEADER / 8));
+        assert_eq!(small, big);
+        if let Some(raw) = big {
+            assert_eq!(raw.mnt_point, b"/");
+            assert!(!raw.fs_type.is_empty());
+        }
     }
 }
