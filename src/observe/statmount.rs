@@ -425,6 +425,8 @@ impl Mounts {
     ) -> Result<Option<MountInfoEntry>, ObserveError> {
         if self.fast {
             let p = Path::new(std::ffi::OsStr::from_bytes(path));
+            // A device other than stat's (a btrfs subvolume reports its own) is left to
+            // mountinfo, which matches by stat's device as before.
             if let Some((_, e)) = reached(p, true).filter(|(_, e)| (e.major, e.minor) == dev) {
                 return Ok((e.mount_point == path).then_some(e));
             }

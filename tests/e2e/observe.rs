@@ -284,3 +284,54 @@ fn a_kubelet_file_bind_mounted_on_etc_hosts_marks_a_pod_through_statmount() {
         );
     }
 }
+
+/// Where the kernel cannot answer, mountinfo does, with the same observation: qemu-user does
+/// not know statmount(2) (ENOSYS), so the aarch64 build under it takes the fallback on these
+/// very mounts, and says what the native build says through statmount.
+#[test]
+fn without_statmount_the_fallback_gives_the_same_observation() {
+    use crate::ansible_aarch64::{QEMU, aarch64_build};
+    let bin = aarch64_build();
+    let sb = Sandbox::new();
+    let sized = sb.tmpfs("sized", "size=2m,nr_inodes=100,mode=1770,noexec");
+    let stacked = sb.tmpfs("stacked", "size=1m");
+    sb.sh(&format!(
+        "mount -n -t tmpfs -o size=3m,nosuid,noatime top {stacked}"
+    ));
+    let mq = sb.mqueue("mq", "nodev");
+    let fstab = sb.file("fstab", b"# none\n");
+    let bound = sb.file("bound-fstab", b"");
+    sb.sh(&format!("mount -n --bind {fstab} {bound}"));
+    let paths = [sized.as_str(), &stacked, &mq];
+    let native = observed(&sb, &bound, &paths, false);
+    let log = sb.path("qemu-strace.log");
+    let out = sb
+        .command(QEMU)
+        .args([
+            "-strace",
+            "-D",
+            &log,
+            &bin,
+            "status",
+            "--observed",
+            "--fstab-path",
+            &bound,
+        ])
+        .args(paths)
+        .env_remove("SHMGUARD_OBSERVE")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {QEMU} ({e}): apt-get install qemu-user"));
+    assert!(out.status.success(), "{out:?}");
+    let emulated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(emulated, native, "the fallback's observation differs");
+    assert_eq!(
+        native[sized.as_str()]["fstab_is_mount_point"],
+        true,
+        "{native}"
+    );
+    let trace = String::from_utf8_lossy(&sb.read(&log)).into_owned();
+    assert!(
+        trace.contains("Unknown syscall 457") && trace.contains("/proc/self/mountinfo"),
+        "{QEMU} now runs statmount(2), so this test no longer exercises the fallback: {trace}"
+    );
+}
