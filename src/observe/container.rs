@@ -1,9 +1,10 @@
 //! Runtime: whether shmguard runs inside a Docker, Podman, containerd or Kubernetes container,
 //! from the markers each runtime leaves (/.dockerenv, /run/.containerenv, the service-account
 //! directory or KUBERNETES_SERVICE_HOST, cgroup paths in /proc/1/cgroup, the sources of the
-//! files it bind-mounts, through statmount(2), or in /proc/self/mountinfo). Inside one, /dev/shm belongs to the runtime: its size is set when
-//! the container starts, and remounting it from inside fails with EPERM. `detect` reads below
-//! a root directory that tests point at a fake tree; `advice` is pure.
+//! files it bind-mounts, through statmount(2), or in /proc/self/mountinfo). Inside one,
+//! /dev/shm belongs to the runtime: its size is set when the container starts, and remounting
+//! it from inside fails with EPERM. `detect` reads below a root directory that tests point at
+//! a fake tree; `advice` is pure.
 
 use std::path::Path;
 

@@ -18,8 +18,8 @@ pub struct FileState<T> {
     pub bytes: Option<Shared>,
     /// lstat: the path is a symbolic link
     pub is_symlink: bool,
-    /// statx (or mountinfo): something is mounted on the path itself (a bind-mounted file), so rename(2)
-    /// onto it fails with EBUSY and it cannot be replaced atomically
+    /// statx (or mountinfo): something is mounted on the path itself (a bind-mounted file),
+    /// so rename(2) onto it fails with EBUSY and it cannot be replaced atomically
     pub is_mount_point: bool,
     /// the content: as read (empty when the file does not exist), or as a plan leaves it
     pub doc: T,
