@@ -225,6 +225,35 @@ fn summary_sentence(path: &str, r: &Report) -> String {
     }
 }
 
+/// Everything `observe` read about one mount point's live mount and files, as JSON: what the
+/// hidden `status --observed` prints, so the end-to-end tests can hold the statmount(2)
+/// observation against the mountinfo one (`SHMGUARD_OBSERVE=mountinfo`) and findmnt(8).
+pub fn observed_json(params: &Params) -> Result<serde_json::Value, String> {
+    let desired = Desired::from_params(params).map_err(|e| e.to_string())?;
+    let desired = crate::observe::follow_link(&desired).map_err(|e| e.to_string())?;
+    let o = observe(&desired).map_err(|e| e.to_string())?;
+    let live = o.live.as_ref().map(|l| {
+        serde_json::json!({
+            "mount_id": l.mount_id,
+            "dev": format!("{}:{}", l.dev.0, l.dev.1),
+            "fstype": l.fstype,
+            "source": String::from_utf8_lossy(&l.source),
+            "flags": l.flags.words(),
+            "flags_debug": format!("{:?}", l.flags),
+            "super_options": l.super_options,
+            "size_pages": l.size_pages,
+            "nr_inodes": l.nr_inodes,
+            "mode": format!("{:o}", l.mode),
+        })
+    });
+    Ok(serde_json::json!({
+        "path_kind": format!("{:?}", o.path_kind),
+        "live": live,
+        "fstab_is_mount_point": o.fstab.is_mount_point,
+        "sysctl_is_mount_point": o.sysctl.as_ref().map(|s| s.is_mount_point),
+    }))
+}
+
 /// The current state of one mount point, read-only.
 pub fn status(params: &Params) -> Result<StateView, String> {
     let desired = Desired::from_params(params).map_err(|e| e.to_string())?;

@@ -137,6 +137,10 @@ pub struct StatusArgs {
     pub format: String,
     #[command(flatten)]
     pub json: JsonAlias,
+    /// Hidden, for the tests: print what was observed of each path (live mount, whether the
+    /// files are mount points) as JSON, to compare statmount(2) with mountinfo
+    #[arg(long, hide = true)]
+    pub observed: bool,
 }
 
 impl ApplyArgs {
@@ -283,6 +287,7 @@ fn status(s: &StatusArgs) -> i32 {
         s.paths.clone()
     };
     let mut views = Vec::new();
+    let mut observed = serde_json::Map::new();
     let mut code = 0;
     for path in &paths {
         let init = match s.init.as_deref().map(Init::parse).transpose() {
@@ -298,6 +303,17 @@ fn status(s: &StatusArgs) -> i32 {
             init,
             ..Params::default()
         };
+        if s.observed {
+            match engine::observed_json(&params) {
+                Ok(v) => observed.insert(path.clone(), v),
+                Err(e) => {
+                    eprintln!("shmguard: {path}: {e}");
+                    code = 1;
+                    continue;
+                }
+            };
+            continue;
+        }
         match engine::status(&params) {
             Ok(v) => views.push((path.clone(), v)),
             Err(e) => {
@@ -306,7 +322,12 @@ fn status(s: &StatusArgs) -> i32 {
             }
         }
     }
-    if s.json.or(Some(&s.format)) == Some("json") {
+    if s.observed {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&observed).unwrap_or_default()
+        );
+    } else if s.json.or(Some(&s.format)) == Some("json") {
         let map: serde_json::Map<String, serde_json::Value> = views
             .into_iter()
             .map(|(p, v)| (p, serde_json::to_value(v).unwrap_or_default()))

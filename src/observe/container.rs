@@ -1,9 +1,10 @@
 //! Runtime: whether shmguard runs inside a Docker, Podman, containerd or Kubernetes container,
 //! from the markers each runtime leaves (/.dockerenv, /run/.containerenv, the service-account
-//! directory or KUBERNETES_SERVICE_HOST, cgroup paths in /proc/1/cgroup, bind-mount sources
-//! in /proc/self/mountinfo). Inside one, /dev/shm belongs to the runtime: its size is set when
-//! the container starts, and remounting it from inside fails with EPERM. `detect` reads below
-//! a root directory that tests point at a fake tree; `advice` is pure.
+//! directory or KUBERNETES_SERVICE_HOST, cgroup paths in /proc/1/cgroup, the sources of the
+//! files it bind-mounts, through statmount(2), or in /proc/self/mountinfo). Inside one,
+//! /dev/shm belongs to the runtime: its size is set when the container starts, and remounting
+//! it from inside fails with EPERM. `detect` reads below a root directory that tests point at
+//! a fake tree; `advice` is pure.
 
 use std::path::Path;
 
@@ -103,11 +104,21 @@ pub fn detect(root: &Path, env: &dyn Fn(&str) -> Option<String>) -> Option<Runti
     let at = |p: &str| root.join(p.trim_start_matches('/'));
     let text = |p: &str| std::fs::read_to_string(at(p)).unwrap_or_default();
     let cgroup = text("/proc/1/cgroup");
-    let mountinfo = text("/proc/self/mountinfo");
+    // Read only when the cheaper markers did not decide.
+    let mounts = std::cell::OnceCell::new();
+    let mountinfo = || -> &str {
+        mounts.get_or_init(|| {
+            if root == Path::new("/") {
+                mount_markers()
+            } else {
+                text("/proc/self/mountinfo")
+            }
+        })
+    };
     if env("KUBERNETES_SERVICE_HOST").is_some_and(|v| !v.is_empty())
         || at("/var/run/secrets/kubernetes.io/serviceaccount").is_dir()
         || cgroup.contains("kubepods")
-        || mountinfo.contains("/kubelet/pods/")
+        || mountinfo().contains("/kubelet/pods/")
     {
         return Some(Runtime::Kubernetes);
     }
@@ -117,17 +128,65 @@ pub fn detect(root: &Path, env: &dyn Fn(&str) -> Option<String>) -> Option<Runti
     if at("/.dockerenv").exists()
         || cgroup.contains("/docker/")
         || cgroup.contains("docker-")
-        || mountinfo.contains("/docker/containers/")
+        || mountinfo().contains("/docker/containers/")
     {
         return Some(Runtime::Docker);
     }
     if cgroup.contains("containerd")
-        || mountinfo.contains("/io.containerd.")
-        || mountinfo.contains("/containerd/")
+        || mountinfo().contains("/io.containerd.")
+        || mountinfo().contains("/containerd/")
     {
         return Some(Runtime::Containerd);
     }
     None
+}
+
+/// The files a runtime bind-mounts into its containers, from its own state directory:
+/// Docker's /var/lib/docker/containers/ID/hostname, the kubelet's
+/// /var/lib/kubelet/pods/UID/etc-hosts, containerd's sandbox files.
+const BIND_MOUNTED: [&str; 4] = [
+    "/etc/hostname",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/dev/termination-log",
+];
+
+/// The text the mount markers are looked for in: the mount roots (mountinfo field 4) of the
+/// files runtimes bind-mount, and the root mount's source and options (an overlay's
+/// lowerdir= under /var/lib/containerd/io.containerd.snapshotter...), each through
+/// statmount(2); the whole of /proc/self/mountinfo where the kernel cannot answer or
+/// `SHMGUARD_OBSERVE=mountinfo` says so.
+fn mount_markers() -> String {
+    use crate::observe::statmount;
+    let mounts = statmount::Mounts::new();
+    let mut out = Vec::new();
+    let fast = mounts.fast()
+        && std::iter::once("/").chain(BIND_MOUNTED).all(|p| {
+            match statmount::reach(Path::new(p), true) {
+                // absent or unreadable: nothing mounted there to look at
+                Err(_) => true,
+                Ok(None) => false,
+                Ok(Some(r)) if !r.mount_root => true,
+                Ok(Some(r)) => match statmount::statmount(r.unique_id) {
+                    None => false,
+                    Some(raw) => {
+                        let e = statmount::entry(&raw);
+                        for part in [&e.root, &e.source, &e.super_options.join(",").into_bytes()] {
+                            out.extend_from_slice(part);
+                            out.push(b'\n');
+                        }
+                        true
+                    }
+                },
+            }
+        });
+    if fast {
+        return String::from_utf8_lossy(&out).into_owned();
+    }
+    mounts
+        .table()
+        .map(|t| String::from_utf8_lossy(t).into_owned())
+        .unwrap_or_default()
 }
 
 /// The runtime this process runs in. `SHMGUARD_CONTAINER_ROOT` points the markers at another

@@ -2,14 +2,14 @@
 
 use std::borrow::Cow;
 use std::io::ErrorKind;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
+use crate::observe::ObserveError;
 use crate::observe::line_file::Shared;
-use crate::observe::{ObserveError, mountinfo};
+use crate::observe::statmount::Mounts;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState<T> {
@@ -18,8 +18,8 @@ pub struct FileState<T> {
     pub bytes: Option<Shared>,
     /// lstat: the path is a symbolic link
     pub is_symlink: bool,
-    /// mountinfo: something is mounted on the path itself (a bind-mounted file), so rename(2)
-    /// onto it fails with EBUSY and it cannot be replaced atomically
+    /// statx (or mountinfo): something is mounted on the path itself (a bind-mounted file),
+    /// so rename(2) onto it fails with EBUSY and it cannot be replaced atomically
     pub is_mount_point: bool,
     /// the content: as read (empty when the file does not exist), or as a plan leaves it
     pub doc: T,
@@ -75,7 +75,7 @@ pub fn read<T>(
     what: &str,
     path: &Path,
     parse: fn(Shared) -> T,
-    mountinfo: &[u8],
+    mounts: &Mounts,
 ) -> Result<FileState<T>, ObserveError> {
     let err = |source| ObserveError {
         what: what.to_string(),
@@ -104,21 +104,22 @@ pub fn read<T>(
     };
     let exists = bytes.is_some();
     Ok(FileState {
-        is_mount_point: exists && !is_symlink && is_mount_point(path, mountinfo),
+        is_mount_point: exists && !is_symlink && is_mount_point(path, mounts)?,
         is_symlink,
         dir_exists: exists || path.parent().is_some_and(Path::is_dir),
         ..FileState::from_bytes(path, bytes, parse)
     })
 }
 
-/// Whether a mount sits on `path` itself: the file (not a link to it) is a mountinfo mount
-/// point, once its directory is resolved the way the kernel lists it.
-fn is_mount_point(path: &Path, mountinfo: &[u8]) -> bool {
+/// Whether a mount sits on `path` itself: the file (not a link to it) is a mount's root
+/// (statx), or a mountinfo mount point once its directory is resolved the way the kernel
+/// lists it.
+fn is_mount_point(path: &Path, mounts: &Mounts) -> Result<bool, ObserveError> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return false;
+        return Ok(false);
     };
     let Ok(real) = std::fs::canonicalize(dir).map(|d| d.join(name)) else {
-        return false;
+        return Ok(false);
     };
-    mountinfo::find_in(mountinfo, real.as_os_str().as_bytes()).is_some()
+    mounts.is_mount_point(&real)
 }

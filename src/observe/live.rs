@@ -1,5 +1,5 @@
-//! LiveMount: the mount at the managed path as the kernel reports it — mountinfo for type,
-//! flags and limits, stat for the real mode, statvfs for what is in use.
+//! LiveMount: the mount at the managed path as the kernel reports it — statmount (or
+//! mountinfo) for type, flags and limits, stat for the real mode, statvfs for what is in use.
 
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -8,7 +8,8 @@ use std::path::Path;
 use nix::sys::statvfs::statvfs;
 
 use crate::observe::ObserveError;
-use crate::observe::mountinfo::{self, MountInfoEntry};
+use crate::observe::mountinfo::MountInfoEntry;
+use crate::observe::statmount::Mounts;
 use crate::spec::{Host, MountFlags};
 
 /// What lstat says the managed path is.
@@ -69,7 +70,7 @@ pub fn host() -> Host {
 pub fn observe(
     path: &str,
     host: &Host,
-    mountinfo: &[u8],
+    mounts: &Mounts,
 ) -> Result<(PathKind, Option<LiveMount>), ObserveError> {
     let err = |what: &str, source| ObserveError {
         what: what.to_string(),
@@ -93,9 +94,7 @@ pub fn observe(
         nix::sys::stat::major(meta.dev()) as u32,
         nix::sys::stat::minor(meta.dev()) as u32,
     );
-    let Some(entry) =
-        mountinfo::find_reached(mountinfo, Path::new(path).as_os_str().as_bytes(), dev)
-    else {
+    let Some(entry) = mounts.reached(Path::new(path).as_os_str().as_bytes(), dev)? else {
         return Ok((kind, None));
     };
     let vfs = statvfs(path).map_err(|e| err("statvfs of", e.into()))?;

@@ -10,6 +10,7 @@ pub mod link;
 pub mod live;
 pub mod mountinfo;
 pub mod privilege;
+pub mod statmount;
 pub mod sysctl_conf;
 
 use std::collections::BTreeMap;
@@ -86,18 +87,15 @@ pub fn follow_link(desired: &Desired) -> Result<Desired, ObserveError> {
 /// Reads the state the desired target talks about.
 pub fn observe(desired: &Desired) -> Result<Observed, ObserveError> {
     let host = live::host();
-    // Read once: the kernel builds this table on every read, at a few µs per mount.
-    let table = mountinfo::read().map_err(|source| ObserveError {
-        what: "the mount table".into(),
-        path: "/proc/self/mountinfo".into(),
-        source,
-    })?;
-    let (path_kind, live) = live::observe(&desired.path, &host, &table)?;
+    // One mount at a time (statmount); the whole table only when the kernel cannot answer,
+    // read once: the kernel builds it on every read, at a few µs per mount.
+    let mounts = statmount::Mounts::new();
+    let (path_kind, live) = live::observe(&desired.path, &host, &mounts)?;
     let mut fstab = files::read(
         "fstab_path",
         &desired.fstab_path,
         Fstab::from_shared,
-        &table,
+        &mounts,
     )?;
     fstab.doc.aliases = link::fstab_aliases(&fstab.doc, &desired.path, desired.fstype.word());
     let (sysctl, mqueue_limits) = if desired.fstype == FsType::Mqueue {
@@ -105,7 +103,7 @@ pub fn observe(desired: &Desired) -> Result<Observed, ObserveError> {
             "sysctl_path",
             &desired.sysctl_path,
             SysctlConf::from_shared,
-            &table,
+            &mounts,
         )?;
         (Some(sysctl), read_mqueue_limits()?)
     } else {

@@ -100,9 +100,10 @@ impl Facts {
     pub fn read() -> Facts {
         let host = crate::observe::live::host();
         let limits = std::fs::read_to_string("/proc/self/limits").ok();
-        let mqueue_mounted = std::fs::read("/proc/self/mountinfo")
+        let mqueue_mounted = crate::observe::statmount::Mounts::new()
+            .at(b"/dev/mqueue")
             .ok()
-            .and_then(|t| crate::observe::mountinfo::find_in(&t, b"/dev/mqueue"))
+            .flatten()
             .is_some_and(|e| e.fstype == "mqueue");
         Facts {
             page_size: host.page_size,

@@ -165,6 +165,9 @@ pub fn watch(w: &WatchArgs) -> i32 {
     let host = nix::sys::utsname::uname()
         .map(|u| u.nodename().to_string_lossy().into_owned())
         .unwrap_or_default();
+    // What the watched mounts were when the audit last looked (statmount); an event of the
+    // mount table that leaves them as they were is someone else's mount.
+    let mut seen = fingerprint(&mounts, &files);
     loop {
         let report = audit_cli::audit_targets(a, &targets);
         let (views, time) = match &report {
@@ -237,12 +240,60 @@ pub fn watch(w: &WatchArgs) -> i32 {
         // After a repair, audit again at once: not every repair wakes the loop (a live sysctl
         // does not). Bounded: a repair that does not help counts toward flapping.
         if repaired {
+            seen = fingerprint(&mounts, &files);
             continue;
         }
-        if wake.wait() == Wake::Stop {
-            return 0;
+        loop {
+            match wake.wait() {
+                Wake::Stop => return 0,
+                Wake::Changed => {
+                    seen = fingerprint(&mounts, &files);
+                    break;
+                }
+                Wake::Mounts => {
+                    let now = fingerprint(&mounts, &files);
+                    let unrelated = now.is_some() && now == seen;
+                    seen = now;
+                    if !unrelated {
+                        break;
+                    }
+                }
+            }
         }
     }
+}
+
+/// One watched path as statx and statmount see it: for a mount point, the mount it reaches
+/// (unique id and everything statmount says of it); for a file, the mount it reaches (a mount
+/// over its directory hides it from inotify) and whether one sits on the file itself,
+/// following its link and not; or the errno statx gave (gone, not permitted).
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    Mount(u64, crate::observe::statmount::Raw),
+    File(crate::observe::statmount::Reach),
+    Error(Option<i32>),
+}
+
+/// The watched mount points and files as the audit would find them now, a few syscalls each
+/// whatever the size of the mount table; None where only mountinfo could say (an older
+/// kernel, or `SHMGUARD_OBSERVE=mountinfo`): then every mount event is audited.
+fn fingerprint(mounts: &[PathBuf], files: &[PathBuf]) -> Option<Vec<Seen>> {
+    use crate::observe::statmount;
+    if !statmount::Mounts::new().fast() {
+        return None;
+    }
+    let mounts = mounts.iter().map(|p| match statmount::reach(p, true) {
+        Err(e) => Some(Seen::Error(e.raw_os_error())),
+        Ok(None) => None,
+        Ok(Some(r)) => Some(Seen::Mount(r.unique_id, statmount::statmount(r.unique_id)?)),
+    });
+    let files = files.iter().flat_map(|f| {
+        [true, false].map(|follow| match statmount::reach(f, follow) {
+            Err(e) => Some(Seen::Error(e.raw_os_error())),
+            Ok(r) => r.map(Seen::File),
+        })
+    });
+    mounts.chain(files).collect()
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 pub enum Wake {
     /// something the audit reads may have changed: audit again
     Changed,
+    /// only the mount table changed (mountinfo's POLLPRI; poll itself takes the event, nothing
+    /// is read): audit again if a watched mount is not what it was
+    Mounts,
     /// SIGTERM, SIGINT, or stdout closed: stop (exit 0)
     Stop,
 }
@@ -184,9 +187,9 @@ impl Wakeups {
                 return Wake::Stop;
             }
             let mut changed = false;
-            if mounts.intersects(PollFlags::POLLPRI | PollFlags::POLLERR) {
+            let mounts_changed = mounts.intersects(PollFlags::POLLPRI | PollFlags::POLLERR);
+            if mounts_changed {
                 self.rewatch_mounts();
-                changed = true;
             }
             if inotify.contains(PollFlags::POLLIN) && self.relevant_inotify() {
                 changed = true;
@@ -197,6 +200,9 @@ impl Wakeups {
             }
             if changed {
                 return Wake::Changed;
+            }
+            if mounts_changed {
+                return Wake::Mounts;
             }
         }
     }

@@ -7,9 +7,9 @@ use std::process::Stdio;
 
 use crate::sandbox::Sandbox;
 
-const QEMU: &str = "qemu-aarch64";
+pub const QEMU: &str = "qemu-aarch64";
 
-fn aarch64_build() -> String {
+pub fn aarch64_build() -> String {
     let p = format!(
         "{}/target/aarch64-unknown-linux-musl/release/shmguard",
         env!("CARGO_MANIFEST_DIR")

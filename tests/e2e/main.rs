@@ -35,6 +35,7 @@ mod hostile;
 mod locks;
 mod messages;
 mod mqueue;
+mod observe;
 mod postgres;
 mod probe;
 mod reach;

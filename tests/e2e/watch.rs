@@ -29,8 +29,12 @@ impl Watch {
 
     /// Reads `keep` lines, then closes its end of the pipe.
     fn spawn(sb: &Sandbox, args: &[&str], keep: usize) -> Watch {
-        let mut child = sb
-            .command(BIN)
+        Watch::from_command(sb.command(BIN), args, keep)
+    }
+
+    /// `cmd` (shmguard, or a tracer running it) with `watch ARGS`.
+    fn from_command(mut cmd: std::process::Command, args: &[&str], keep: usize) -> Watch {
+        let mut child = cmd
             .arg("watch")
             .args(args)
             .stdout(Stdio::piped())
@@ -462,4 +466,72 @@ fn watch_sees_the_root_and_fstab_when_they_share_a_directory() {
         "drift",
         &[&id(&shm, "nodev", "fstab"), &id(&shm, "nodev", "boot")],
     );
+}
+
+/// Issue 25: mountinfo's POLLPRI wakes the watch on every mount in the namespace; the watch
+/// only polls it (never reads it) and audits again only when a watched mount changed. strace
+/// counts the opens of fstab (one set per audit) and any read of mountinfo, for a run with
+/// unrelated mounts and one without, and for the mountinfo path (SHMGUARD_OBSERVE=mountinfo),
+/// which audits on every mount event.
+#[test]
+fn watch_polls_mountinfo_and_audits_again_only_when_a_watched_mount_changed() {
+    crate::strace::require();
+    let sb = Sandbox::new();
+    let (shm, fstab, policy) = compliant_shm(&sb);
+    let other = sb.path("other");
+    sb.sh(&format!("mkdir {other}"));
+    let run = |name: &str, unrelated: usize, forced: bool| {
+        let log = sb.path(&format!("watch-{name}.log"));
+        let mut cmd = sb.command("strace");
+        cmd.args(["-qq", "-f", "-y", "-e", "trace=openat,read,pread64,readv"])
+            .args(["-o", &log, BIN]);
+        if forced {
+            cmd.env("SHMGUARD_OBSERVE", "mountinfo");
+        } else {
+            cmd.env_remove("SHMGUARD_OBSERVE");
+        }
+        let mut w = Watch::from_command(cmd, &["--policy", &policy, "--format", "json"], 2);
+        w.expect("initial", &[]);
+        for _ in 0..unrelated {
+            sb.sh(&format!("mount -n -t tmpfs -o size=1m unrelated {other}"));
+            // pacing only, so that the wakes are not all merged into one
+            std::thread::sleep(Duration::from_millis(100));
+            sb.sh(&format!("umount -n {other}"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        sb.sh(&format!("chmod 700 {shm}"));
+        w.expect("drift", &[&id(&shm, "mode", "live")]);
+        // two lines read: the pipe closes and the watch ends
+        assert_eq!(w.exit(), Some(0), "{name}");
+        sb.sh(&format!("chmod 1777 {shm}"));
+        let text = String::from_utf8_lossy(&sb.read(&log)).into_owned();
+        let count = |f: &dyn Fn(&str) -> bool| text.lines().filter(|l| f(l)).count();
+        let fstab_opens = count(&|l| l.contains("openat(") && l.contains(&format!("\"{fstab}\"")));
+        let mountinfo_opens = count(&|l| l.contains("openat(") && l.contains("/mountinfo\""));
+        let mountinfo_reads = count(&|l| !l.contains("openat(") && l.contains("mountinfo>"));
+        (fstab_opens, mountinfo_opens, mountinfo_reads)
+    };
+    let quiet = run("quiet", 0, false);
+    let busy = run("busy", 5, false);
+    let forced = run("forced", 5, true);
+    assert!(
+        quiet.0 > 0,
+        "the trace sees the audits' fstab opens: {quiet:?}"
+    );
+    assert_eq!(
+        busy.0, quiet.0,
+        "unrelated mounts audited again: {busy:?} vs {quiet:?}"
+    );
+    assert!(
+        forced.0 > busy.0,
+        "the mountinfo path audits on every mount event, so the count could tell: {forced:?}"
+    );
+    for (fstab_opens, opens, reads) in [quiet, busy] {
+        assert_eq!(
+            (opens, reads),
+            (1, 0),
+            "mountinfo polled, never read ({fstab_opens})"
+        );
+    }
+    assert!(forced.2 > 0, "the mountinfo path reads it: {forced:?}");
 }
