@@ -30,7 +30,7 @@ fn recorded() -> (Recorded, Recorded) {
         .nth(1)
         .and_then(|rest| rest.split("<!-- sizes:end -->").next())
         .expect("docs/performance.md has no <!-- sizes:start --> ... <!-- sizes:end --> block");
-    // **764,256 bytes** and **400,268 gzipped**: the bold figures, in order x86_64, aarch64
+    // the bold figures "**N bytes**" and "**N gzipped**", in order x86_64, aarch64
     let figures = |unit: &str| -> Vec<u64> {
         block
             .split("**")
