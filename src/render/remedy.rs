@@ -87,6 +87,31 @@ fn yaml(v: &Value) -> String {
     }
 }
 
+/// Whether `s` is in the grammar `str::parse::<f64>` accepts (sign, digits with at most one
+/// point and at least one digit, exponent; inf, infinity, nan in any case), without the
+/// parsing: the float parser (core::num::dec2flt and its table of powers of five) was 14 KB
+/// of the shipped build, gzipped or not (issue 25, docs/performance.md "Binary size").
+fn is_float(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if ["inf", "infinity", "nan"]
+        .iter()
+        .any(|w| s.eq_ignore_ascii_case(w))
+    {
+        return true;
+    }
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    !(int.is_empty() && frac.is_empty()) && digits(int) && digits(frac) && exponent_ok
+}
+
 /// A scalar as YAML reads it back the same: a string plain only when YAML would not read it
 /// as a number, boolean or null, nor as syntax; else double-quoted (JSON's escapes are YAML's).
 fn scalar(v: &Value) -> String {
@@ -98,7 +123,7 @@ fn scalar(v: &Value) -> String {
             .all(|b| b.is_ascii_alphanumeric() || b"/._-%+= ".contains(&b))
         && !s.starts_with(['-', '.', '+', ' '])
         && !s.ends_with(' ')
-        && s.parse::<f64>().is_err()
+        && !is_float(s)
         && !s.bytes().all(|b| b.is_ascii_digit() || b == b'_')
         && !s.starts_with("0x")
         && !s.starts_with("0o")
@@ -116,7 +141,64 @@ fn scalar(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        /// is_float agrees with the float parser it stands in for, on strings made of what
+        /// floats are made of (and scalar's other characters).
+        #[test]
+        fn is_float_is_what_the_float_parser_accepts(s in "[0-9eE.+\\-_a-zA-Z%/= ]{0,8}") {
+            prop_assert_eq!(is_float(&s), s.parse::<f64>().is_ok(), "{:?}", s);
+        }
+
+        #[test]
+        fn is_float_on_number_shaped_strings(s in "[+-]?[0-9]{0,3}[.]?[0-9]{0,3}([eE][+-]?[0-9]{0,3})?") {
+            prop_assert_eq!(is_float(&s), s.parse::<f64>().is_ok(), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn is_float_on_the_edges_of_the_grammar() {
+        for s in [
+            "",
+            ".",
+            "1.",
+            ".5",
+            "1e5",
+            "1E+5",
+            "1e-5",
+            "1e",
+            "e5",
+            ".e5",
+            "1.e5",
+            ".5e5",
+            "1..2",
+            "1.2.3",
+            "1e5e3",
+            "1_0",
+            "+",
+            "-",
+            "+.",
+            "inf",
+            "INF",
+            "Infinity",
+            "infinit",
+            "nan",
+            "NaN",
+            "-nan",
+            "+inf",
+            "infinityx",
+            "0x10",
+            "1f",
+            "٣",
+            "1 ",
+            " 1",
+            "99999e99999",
+        ] {
+            assert_eq!(is_float(s), s.parse::<f64>().is_ok(), "{s:?}");
+        }
+    }
 
     fn params() -> Map<String, Value> {
         json!({"path": "/dev/shm", "mode": "1777", "size": "4G", "options": ["nodev", "nosuid"],
