@@ -335,7 +335,10 @@ fn root_audits_an_image_s_files_without_live_checks() {
     sb.sh(&format!("mkdir -p {image}/etc && printf 'tmpfs /dev/shm tmpfs nodev,nosuid,noexec 0 0\\n' > {image}/etc/fstab"));
     let (code, v) = json_audit(&sb, &["--profile", "cis", "--root", &image]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["summary"]["checks"], 10, "fstab and boot checks only: {v}");
+    assert_eq!(
+        v["summary"]["checks"], 10,
+        "fstab and boot checks only: {v}"
+    );
     sb.sh(&format!("printf '# nothing\\n' > {image}/etc/fstab"));
     let (code, v) = json_audit(&sb, &["--profile", "cis", "--root", &image]);
     assert_eq!(code, 2);
