@@ -52,6 +52,22 @@ def write(path, text):
     return path
 
 
+def stop(daemons):
+    """Stops the daemons this bench started, by their process groups: SIGTERM, then SIGKILL for
+    one that has not exited within 20 s."""
+    for p in daemons:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for p in daemons:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scratch", required=True)
@@ -148,17 +164,7 @@ def main():
                 samples[(tool, "drifted")].append(apply(tool))
                 samples[(tool, "compliant")].append(apply(tool))
     finally:
-        for p in daemons:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for p in daemons:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+        stop(daemons)
 
     glue = python_side(d, a, shm, fstab, max(51, a.runs * 20))
 

@@ -46,7 +46,7 @@ import sys
 import time
 
 from harness import base_env, synthetic_fstab
-from salt_master import free_port, write
+from salt_master import free_port, stop, write
 from sandbox import LIBC, MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, Sandbox, Stopwatch, die, mount, umount
 from tables import fmt_ratio, fmt_time, median, table
 
@@ -454,17 +454,7 @@ class WatchBench:
             for c in (bus, client):  # before the master goes: they would try to reconnect
                 if c is not None:
                     c.destroy()
-            for p in daemons:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-            for p in daemons:
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.wait()
+            stop(daemons)
             # Salt's client machinery may still log its reconnect attempts to the stopped master.
             logging.disable(logging.CRITICAL)
         self.results["salt"] = dict(samples, minion_up=up)

@@ -274,7 +274,7 @@ fn junit_report_parses_with_one_testcase_per_check() {
     let parsed = py(script, &xml);
     assert_eq!(
         parsed,
-        "testsuites 10 8 10\n/dev/shm nodev (live) [CIS RHEL9 v2.0.0 1.1.2.2.2, STIG RHEL-09-231110]\n",
+        "testsuites 11 9 11\n/dev/shm nodev (live) [CIS RHEL9 v2.0.0 1.1.2.2.2, STIG RHEL-09-231110]\n",
         "{xml}"
     );
 }

@@ -817,6 +817,17 @@ fn systemd_unit_for_watch_verifies_and_keeps_the_host_namespaces() {
     );
 }
 
+/// Runs a Python script in the sandbox; what it prints is one JSON value.
+fn python_json(sb: &Sandbox, script: &str) -> Value {
+    let out = sb.command("python3").args(["-c", script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// A watch that cannot run (here: a binary that exits 1 at once, as a bad policy or another
 /// CPU's build would) is not started again at every call of the beacon: after its first death
 /// it is started at once, then after 1, 2, 4, ... seconds; its error is one event. Over 4.5 s of
@@ -855,17 +866,7 @@ print(json.dumps({{"starts": [round(s - starts[0], 2) for s in starts], "events"
 "#,
         repo = env!("CARGO_MANIFEST_DIR"),
     );
-    let out = sb
-        .command("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = python_json(&sb, &script);
     let starts = v["starts"].as_array().unwrap();
     // 0, ~0.1 (at once after the first death), ~1.2 (1 s), ~3.3 (2 s); the next is at ~7.4.
     assert!(
@@ -942,17 +943,7 @@ print(json.dumps(out))
 "#,
         repo = env!("CARGO_MANIFEST_DIR"),
     );
-    let out = sb
-        .command("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = python_json(&sb, &script);
     for bad in v["bad"].as_array().unwrap() {
         assert_eq!(bad[0], false, "{v}");
     }
