@@ -68,6 +68,28 @@ def stop(daemons):
             p.wait()
 
 
+def answering_client(mconf, minion, started):
+    """A master's client once `minion` answers test.ping through it; dies 120 s after
+    `started`. A new client each try (the last one's is destroyed): it reads the master's key,
+    which the master writes when it has started."""
+    import salt.client
+    import salt.exceptions
+
+    client = None
+    while True:
+        try:
+            if client is not None:
+                client.destroy()
+            client = salt.client.LocalClient(c_path=mconf)
+            if client.cmd(minion, "test.ping", timeout=5).get(minion) is True:
+                return client
+        except (salt.exceptions.SaltClientError, salt.exceptions.AuthenticationError):
+            pass  # the master is still starting
+        if time.monotonic() - started > 120:
+            die(f"the minion {minion} did not answer within 120 s")
+        time.sleep(0.5)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scratch", required=True)
@@ -79,8 +101,6 @@ def main():
     ap.add_argument("--json")
     a = ap.parse_args()
     d = check_private(a.scratch, a.host_ns)
-    import salt.client  # the salt venv's Python runs this file
-    import salt.exceptions
 
     shm, fstab = f"{d}/shm", f"{d}/fstab"
     os.makedirs(shm)
@@ -124,19 +144,7 @@ def main():
             )
         )
     try:
-        t0 = time.monotonic()
-        while True:
-            try:
-                # A new client each time: it reads the master's key, which the master writes
-                # when it has started.
-                client = salt.client.LocalClient(c_path=mconf)
-                if client.cmd("bench-minion", "test.ping", timeout=5).get("bench-minion") is True:
-                    break
-            except (salt.exceptions.SaltClientError, salt.exceptions.AuthenticationError):
-                pass  # the master is still starting
-            if time.monotonic() - t0 > 120:
-                die("the minion did not answer within 120 s")
-            time.sleep(0.5)
+        client = answering_client(mconf, "bench-minion", time.monotonic())
 
         def apply(sls):
             t = time.perf_counter()

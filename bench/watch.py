@@ -46,7 +46,7 @@ import sys
 import time
 
 from harness import base_env, synthetic_fstab
-from salt_master import free_port, stop, write
+from salt_master import answering_client, free_port, stop, write
 from sandbox import LIBC, MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, Sandbox, Stopwatch, die, mount, umount
 from tables import fmt_ratio, fmt_time, median, table
 
@@ -330,9 +330,7 @@ class WatchBench:
 
     def part_salt(self):
         """A salt-master and a minion with the formula, the beacon and the reactor."""
-        import salt.client
         import salt.config
-        import salt.exceptions
         import salt.utils.event
 
         n = 1 if self.a.quick else self.a.runs_salt
@@ -389,18 +387,7 @@ class WatchBench:
                 if time.monotonic() - started > 120:
                     die(f"the master accepted no key of the minion within 120 s ({key})")
                 time.sleep(0.2)
-            while True:
-                try:
-                    if client is not None:
-                        client.destroy()
-                    client = salt.client.LocalClient(c_path=mconf)
-                    if client.cmd(minion, "test.ping", timeout=5).get(minion) is True:
-                        break
-                except (salt.exceptions.SaltClientError, salt.exceptions.AuthenticationError):
-                    pass  # the master is still starting
-                if time.monotonic() - started > 120:
-                    die("the minion did not answer within 120 s")
-                time.sleep(0.5)
+            client = answering_client(mconf, minion, started)
             up = time.monotonic() - started
             say(f"the minion answered after {up:.1f} s")
             sync = client.cmd(minion, "saltutil.sync_all", timeout=120).get(minion)
