@@ -245,26 +245,29 @@ fn boot_keeps_dev_mqueue_flags_with_a_mode_only_apply() {
 /// The audit's boot checks say what mount(8) then does: a guide's `defaults,size=4G` line
 /// fails dev-shm.nosuid.boot under systemd; after apply it passes, and the booted mount has
 /// nosuid live.
+/// The cis profile's JSON audit of /dev/shm with `fstab`, on a systemd host.
+fn cis_audit(sb: &Sandbox, fstab: &str) -> Value {
+    let out = sb.run(&[
+        "audit",
+        "--profile",
+        "cis",
+        "--fstab",
+        fstab,
+        "--init",
+        "systemd",
+        "--format",
+        "json",
+    ]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn audit_boot_checks_agree_with_the_real_boot() {
     let sb = Sandbox::new();
     sb.private_dev();
     sb.tmpfs_over("/dev/shm", PID1_SHM);
     let f = sb.file("fstab", b"tmpfs /dev/shm tmpfs defaults,size=4G 0 0\n");
-    let audit = |sb: &Sandbox| -> Value {
-        let out = sb.run(&[
-            "audit",
-            "--profile",
-            "cis",
-            "--fstab",
-            &f,
-            "--init",
-            "systemd",
-            "--format",
-            "json",
-        ]);
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let audit = |sb: &Sandbox| cis_audit(sb, &f);
     let status_of = |report: &Value, id: &str| -> String {
         report["targets"][0]["checks"]
             .as_array()
@@ -348,19 +351,8 @@ fn boot_of_a_read_only_line_is_drift_and_apply_drops_its_ro() {
         "fstab",
         b"tmpfs /dev/shm tmpfs ro,nodev,nosuid,noexec 0 0\n",
     );
-    let audit = |sb: &Sandbox| -> (Vec<String>, Value) {
-        let out = sb.run(&[
-            "audit",
-            "--profile",
-            "cis",
-            "--fstab",
-            &f,
-            "--init",
-            "systemd",
-            "--format",
-            "json",
-        ]);
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let audit = |sb: &Sandbox| {
+        let v = cis_audit(sb, &f);
         (crate::audit::failing(&v), v)
     };
     sb.sh("mount -n -o remount,noexec /dev/shm");
