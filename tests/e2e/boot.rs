@@ -10,6 +10,7 @@
 
 use serde_json::Value;
 
+use crate::fstab_links::audit_cis;
 use crate::sandbox::Sandbox;
 
 /// systemd's PID 1 mount of /dev/shm (src/shared/mount-setup.c).
@@ -245,29 +246,13 @@ fn boot_keeps_dev_mqueue_flags_with_a_mode_only_apply() {
 /// The audit's boot checks say what mount(8) then does: a guide's `defaults,size=4G` line
 /// fails dev-shm.nosuid.boot under systemd; after apply it passes, and the booted mount has
 /// nosuid live.
-/// The cis profile's JSON audit of /dev/shm with `fstab`, on a systemd host.
-fn cis_audit(sb: &Sandbox, fstab: &str) -> Value {
-    let out = sb.run(&[
-        "audit",
-        "--profile",
-        "cis",
-        "--fstab",
-        fstab,
-        "--init",
-        "systemd",
-        "--format",
-        "json",
-    ]);
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn audit_boot_checks_agree_with_the_real_boot() {
     let sb = Sandbox::new();
     sb.private_dev();
     sb.tmpfs_over("/dev/shm", PID1_SHM);
     let f = sb.file("fstab", b"tmpfs /dev/shm tmpfs defaults,size=4G 0 0\n");
-    let audit = |sb: &Sandbox| cis_audit(sb, &f);
+    let audit = |sb: &Sandbox| audit_cis(sb, &f).1;
     let status_of = |report: &Value, id: &str| -> String {
         report["targets"][0]["checks"]
             .as_array()
@@ -352,7 +337,7 @@ fn boot_of_a_read_only_line_is_drift_and_apply_drops_its_ro() {
         b"tmpfs /dev/shm tmpfs ro,nodev,nosuid,noexec 0 0\n",
     );
     let audit = |sb: &Sandbox| {
-        let v = cis_audit(sb, &f);
+        let v = audit_cis(sb, &f).1;
         (crate::audit::failing(&v), v)
     };
     sb.sh("mount -n -o remount,noexec /dev/shm");
