@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from sandbox import check_private, mount
+from sandbox import check_private, mount, private_locks
 from tables import fmt_ratio, fmt_time, table
 
 SIZE, MODE, FLAGS = "128m", "1777", ["nodev", "nosuid", "noexec"]
@@ -101,6 +101,7 @@ def main():
     ap.add_argument("--json")
     a = ap.parse_args()
     d = check_private(a.scratch, a.host_ns)
+    private_locks()
 
     shm, fstab = f"{d}/shm", f"{d}/fstab"
     os.makedirs(shm)

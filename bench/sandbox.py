@@ -45,12 +45,15 @@ def check_private(scratch, host_ns):
     real = os.path.realpath(scratch)
     if real in ("/", "/tmp") or not real.startswith("/") or real.startswith("/dev") or " " in real:
         die(f"unsafe scratch directory {scratch!r}")
-    # shmguard keeps a lock file per managed file under /run/lock/shmguard (they stay, by design,
-    # until the next boot empties /run): the bench's scratch files are locked in a private one.
-    if os.path.isdir("/run/lock") and not getattr(check_private, "locks", False):
-        mount("locks", "/run/lock", "tmpfs", 0, "size=1m,mode=1777")
-        check_private.locks = True
     return real
+
+
+def private_locks():
+    """A private /run/lock in this namespace: shmguard keeps a lock file per managed file under
+    /run/lock/shmguard (they stay, by design, until the next boot empties /run), and the
+    bench's scratch files are not the host's business."""
+    if os.path.isdir("/run/lock"):
+        mount("locks", "/run/lock", "tmpfs", 0, "size=1m,mode=1777")
 
 
 class Sandbox:
@@ -59,6 +62,7 @@ class Sandbox:
     def __init__(self, scratch, host_ns):
         self.dir = check_private(scratch, host_ns)
         mount("bench", self.dir, "tmpfs", 0, "size=1g,mode=755")
+        private_locks()
         # mount(8), which the peers call, keeps x-* options in /run/mount/utab: a private one.
         if os.path.isdir("/run/mount"):
             mount("utab", "/run/mount", "tmpfs", 0, "size=1m,mode=755")
